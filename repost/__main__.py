@@ -1,0 +1,5 @@
+import sys
+
+from repost.cli import main
+
+sys.exit(main())
