@@ -33,8 +33,9 @@ class _Parser(argparse.ArgumentParser):
 
 
 def make_parser() -> argparse.ArgumentParser:
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--config", metavar="PATH", default=None, help="config file (default: ./config.yaml); its folder is the site root")
+    # SUPPRESS so that `repost -v build` and `repost build -v` both work (sub-parsers would reset it)
+    common = argparse.ArgumentParser(add_help=False, argument_default=argparse.SUPPRESS)
+    common.add_argument("--config", metavar="PATH", help="config file (default: ./config.yaml); its folder is the site root")
     common.add_argument("-q", "--quiet", action="store_true", help="errors only")
     common.add_argument("-v", "--verbose", action="store_true", help="stage timings and each file")
     common.add_argument("--debug", action="store_true", help="show tracebacks")
@@ -81,6 +82,9 @@ def make_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = make_parser()
     args = parser.parse_args(sys.argv[1:] if argv is None else argv)
+    for name, default in (("config", None), ("quiet", False), ("verbose", False), ("debug", False)):
+        if not hasattr(args, name):
+            setattr(args, name, default)
     ui = UI(quiet=args.quiet, verbose=args.verbose, debug=args.debug)
     try:
         module = importlib.import_module(COMMANDS[args.command])
