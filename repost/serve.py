@@ -1,0 +1,473 @@
+"""`repost serve`: a preview server that reloads itself, survives mistakes and leaks nothing.
+
+Modelled on mkdocs' livereload: one stdlib module. The server knows nothing of content; it runs a
+`build` callable and looks at the result's `changed` paths to decide what open tabs do (reload,
+swap stylesheets, nothing). Files are resolved at request time and requests wait while a build
+runs, so nobody sees a half-built site. The reload script (and the error overlay of a failed
+build) is injected into HTML responses as they are served, never written into the output folder.
+Live reload uses server-sent events at a dot path, which no site file can shadow because dotfiles
+are never served. Each server start draws a new token, so a tab reconnecting after a restart sees
+a different version and reloads once, then carries the new version.
+"""
+from __future__ import annotations
+
+import html
+import ipaddress
+import json
+import mimetypes
+import os
+import secrets
+import shutil
+import socket
+import socketserver
+import stat
+import sys
+import threading
+import time
+import traceback
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any, Callable
+from urllib.parse import parse_qs, quote, unquote
+
+from repost.errors import ContentError, ErrorList, RepostError
+from repost.ui import UI
+
+EVENTS_PATH = "/.repost/events"
+LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "[::1]"})
+WILDCARD_HOSTS = ("", "0.0.0.0", "::")
+HTML_SUFFIXES = (".html", ".htm")
+BUILD_WAIT = 10.0  # seconds a request waits for a running build before serving what is there
+PING_EVERY = 15.0
+
+CLIENT_JS = """(() => {
+  if (!window.EventSource) return;
+  const es = new EventSource("%s?v=" + encodeURIComponent(%s));
+  es.addEventListener("reload", () => { es.close(); location.reload(); });
+  es.addEventListener("css", () => {
+    const stamp = Date.now();
+    for (const old of document.querySelectorAll('link[rel~="stylesheet"]')) {
+      const url = new URL(old.href, location.href);
+      if (url.origin !== location.origin) continue;
+      url.searchParams.set("repost", stamp);
+      const fresh = old.cloneNode();
+      fresh.href = url.href;
+      fresh.onload = fresh.onerror = () => old.remove();
+      old.after(fresh);
+    }
+  });
+})();"""
+OVERLAY_STYLE = (
+    "position:fixed;left:0;right:0;top:0;z-index:2147483647;max-height:70vh;overflow:auto;margin:0;"
+    "padding:1em 1.5em;background:#3b0d0d;color:#fff;font:14px/1.5 ui-monospace,monospace;"
+    "box-shadow:0 2px 12px rgba(0,0,0,.5);text-align:left"
+)
+NOT_FOUND_PAGE = b"<!doctype html><meta charset=utf-8><title>404 Not Found</title><h1>404 Not Found</h1>\n"
+
+
+@dataclass(frozen=True)
+class Update:
+    """One published build outcome that open tabs must act on."""
+
+    serial: int
+    kind: str  # "reload" | "css"
+
+
+class LiveServer(ThreadingHTTPServer):
+    """Static files from `root`, SSE live reload, the error overlay. State lives here, not globally."""
+
+    daemon_threads = True
+
+    def __init__(self, root: str | Path, *, host: str = "127.0.0.1", port: int = 0, ui: UI | None = None):
+        self.root = Path(root)
+        self.ui = ui or UI(quiet=True)
+        self.bind_host = host
+        self.token = secrets.token_hex(4)
+        self.update = Update(0, "reload")
+        self.errors: tuple[tuple[str, str], ...] = ()
+        self.building = False
+        self.stopping = False
+        self.serving = False
+        self._cond = threading.Condition()
+        self.address_family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        super().__init__((host, port), Handler)
+
+    def server_bind(self) -> None:
+        # HTTPServer.server_bind calls getfqdn(), a DNS lookup that can stall startup.
+        socketserver.TCPServer.server_bind(self)
+        self.server_name, self.server_port = self.bind_host, self.socket.getsockname()[1]
+
+    @property
+    def port(self) -> int:
+        return self.socket.getsockname()[1]
+
+    @property
+    def url(self) -> str:
+        host = "localhost" if self.bind_host in WILDCARD_HOSTS else self.bind_host
+        return f"http://{f'[{host}]' if ':' in host else host}:{self.port}/"
+
+    @property
+    def version(self) -> str:
+        return f"{self.token}.{self.update.serial}"
+
+    # -- builds ------------------------------------------------------------------------------
+    def run_build(self, build: Callable[[], Any]) -> bool:
+        """Run one build; requests wait meanwhile. Publish what open tabs should do. Never raises
+        for a failed build: its errors go to the overlay and the last good output stays served."""
+        with self._cond:
+            self.building = True
+        changed: list[str] = []
+        errors: list[tuple[str, str]] | None = None
+        start = time.perf_counter()
+        try:
+            result = build()
+            changed = [*(getattr(result, "changed", None) or ()), *(getattr(result, "removed", None) or ())]
+        except RepostError as exc:
+            errors = describe(exc)
+        except Exception as exc:  # a bug in the build must not take the preview down
+            errors = [("", f"internal error: {type(exc).__name__}: {exc}")]
+            if self.ui.debug:
+                traceback.print_exc()
+        finally:
+            with self._cond:
+                self.building = False
+                self._publish(changed, errors)
+                self._cond.notify_all()
+        ms = (time.perf_counter() - start) * 1000
+        for where, message in errors or ():
+            self.ui.error(f"{where}: {message}" if where else message)
+        if errors is None:
+            self.ui.info(f"built in {ms:.0f} ms, {len(changed)} file(s) changed")
+        return errors is None
+
+    def _publish(self, changed: list[str], errors: list[tuple[str, str]] | None) -> None:
+        had_errors = bool(self.errors)
+        if errors is not None:
+            if tuple(errors) != self.errors:
+                self.errors = tuple(errors)
+                self._bump("reload")
+            return
+        self.errors = ()
+        if had_errors:
+            self._bump("reload")
+        elif changed:
+            self._bump("css" if all(p.endswith(".css") for p in changed) else "reload")
+
+    def _bump(self, kind: str) -> None:
+        self.update = Update(self.update.serial + 1, kind)
+
+    def wait_idle(self, timeout: float = BUILD_WAIT) -> None:
+        with self._cond:
+            self._cond.wait_for(lambda: not self.building or self.stopping, timeout)
+
+    def follow(self, seen: str, send: Callable[[str, str], None]) -> None:
+        """Stream updates to one client until it disconnects or the server stops. A client that
+        saw another version (a newer build, or a previous server run) reloads at once."""
+        last = self.update
+        if seen and seen != self.version:
+            send("reload", self.version)
+        while True:
+            with self._cond:
+                self._cond.wait_for(lambda: self.update is not last or self.stopping, PING_EVERY)
+                if self.stopping:
+                    return
+                update, version = self.update, self.version
+            if update is last:
+                send("", "")  # a comment line: finds dead connections
+                continue
+            kind = update.kind if update.serial == last.serial + 1 else "reload"  # missed one: reload
+            send(kind, version)
+            last = update
+
+    def serve_forever(self, poll_interval: float = 0.25) -> None:
+        self.serving = True
+        try:
+            super().serve_forever(poll_interval)
+        finally:
+            self.serving = False
+
+    def stop(self) -> None:
+        """Wake every event stream, stop the accept loop (if running) and close the socket."""
+        with self._cond:
+            self.stopping = True
+            self._cond.notify_all()
+        if self.serving:
+            self.shutdown()
+        self.server_close()
+
+    # -- requests ----------------------------------------------------------------------------
+    def host_allowed(self, header: str | None) -> bool:
+        """DNS-rebinding guard: the Host header must name this machine's loopback or bound host.
+        On a wildcard bind (LAN preview) IP literals pass too: rebinding needs a domain name."""
+        host = split_host(header or "")
+        if host is None:
+            return False
+        if host in LOOPBACK_HOSTS or host == _bracket(self.bind_host.lower()):
+            return True
+        if self.bind_host in WILDCARD_HOSTS:
+            try:
+                ipaddress.ip_address(host.strip("[]"))
+                return True
+            except ValueError:
+                return False
+        return False
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        exc = sys.exc_info()[1]
+        if isinstance(exc, (ConnectionError, TimeoutError)):  # a client went away: not our problem
+            self.ui.detail(f"{client_address[0]}: {type(exc).__name__}")
+            return
+        self.ui.warn(f"request from {client_address[0]} failed: {type(exc).__name__}: {exc}")
+        if self.ui.debug:
+            traceback.print_exc()
+
+
+def _bracket(host: str) -> str:
+    return f"[{host}]" if ":" in host else host
+
+
+def split_host(header: str) -> str | None:
+    """`example.org:8000` -> `example.org`; None for anything malformed."""
+    header = header.strip().lower()
+    if header.startswith("["):
+        end = header.find("]")
+        host, rest = header[: end + 1], header[end + 1:]
+        if end < 0:
+            return None
+    else:
+        host, _, port = header.partition(":")
+        rest = f":{port}" if _ else ""
+    if rest and not (rest.startswith(":") and rest[1:].isdigit()):
+        return None
+    return host or None
+
+
+def describe(exc: RepostError) -> list[tuple[str, str]]:
+    """A build failure as (file:line, message) pairs for the overlay and the terminal."""
+    if isinstance(exc, ErrorList):
+        return [pair for e in exc.errors for pair in describe(e)]
+    if isinstance(exc, ContentError):
+        where = exc.path or ""
+        return [(f"{where}:{exc.line}" if where and exc.line else where, exc.message)]
+    return [("", exc.format())]
+
+
+def url_segments(raw: str) -> list[str] | None:
+    """Decode a request path into safe segments; None for traversal, dotfiles, backslashes,
+    control characters or invalid (e.g. overlong) UTF-8."""
+    if not raw.startswith("/"):
+        return None
+    try:
+        path = unquote(raw, errors="strict")
+    except UnicodeDecodeError:
+        return None
+    if "\\" in path or any(ord(c) < 32 or c == "\x7f" for c in path):
+        return None
+    segments = [s for s in path.split("/") if s]
+    if any(s.startswith(".") for s in segments):
+        return None
+    return segments
+
+
+def locate(root: Path, segments: list[str]) -> Path | None:
+    """The real path of root/segments if it exists inside root (symlinks resolved), else None."""
+    try:
+        base = root.resolve(strict=True)
+        real = base.joinpath(*segments).resolve(strict=True)
+    except (OSError, RuntimeError, ValueError):
+        return None
+    return real if real == base or real.is_relative_to(base) else None
+
+
+def inject(page: bytes, version: str, errors: tuple[tuple[str, str], ...]) -> bytes:
+    """Add the reload client (and the overlay, if the last build failed) before </body>."""
+    snippet = f"<script>{CLIENT_JS % (EVENTS_PATH, json.dumps(version))}</script>"
+    if errors:
+        snippet = overlay(errors) + snippet
+    data = snippet.encode()
+    at = page.lower().rfind(b"</body>")
+    return page + data if at < 0 else page[:at] + data + page[at:]
+
+
+def overlay(errors: tuple[tuple[str, str], ...]) -> str:
+    items = "".join(
+        f"<li>{f'<b>{html.escape(where)}</b>: ' if where else ''}{html.escape(message)}</li>"
+        for where, message in errors
+    )
+    return (f'<div id="repost-error-overlay" role="alert" style="{OVERLAY_STYLE}">'
+            f"<p style=\"margin:0 0 .5em\"><b>Build failed</b> &mdash; showing the last good build."
+            f"</p><ul style=\"margin:0;padding-left:1.2em\">{items}</ul></div>")
+
+
+def content_type(path: Path) -> str:
+    kind = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+    textual = kind.startswith("text/") or kind in ("application/javascript", "application/json", "application/xml")
+    return f"{kind}; charset=utf-8" if textual else kind
+
+
+class Handler(BaseHTTPRequestHandler):
+    server: LiveServer
+    protocol_version = "HTTP/1.1"
+    server_version = "repost"
+    sys_version = ""
+    timeout = 60
+
+    def do_GET(self) -> None:
+        self.respond(head=False)
+
+    def do_HEAD(self) -> None:
+        self.respond(head=True)
+
+    def respond(self, head: bool) -> None:
+        if not self.server.host_allowed(self.headers.get("Host")):
+            return self.send_bytes(400, b"Bad Host header\n", "text/plain; charset=utf-8", head)
+        raw, _, query = self.path.partition("#")[0].partition("?")  # never urlsplit: //host/ is a path
+        if raw == EVENTS_PATH:
+            return self.events(query)
+        segments = url_segments(raw)
+        self.server.wait_idle()
+        update_version, errors = self.server.version, self.server.errors  # before reading files
+        real = None if segments is None else locate(self.server.root, segments)
+        if real is not None and real.is_dir():
+            if not raw.endswith("/"):
+                location = "/" + "".join(quote(s) + "/" for s in segments) + (f"?{query}" if query else "")
+                self.send_response(301)
+                self.send_header("Location", location)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return None
+            real = locate(self.server.root, [*segments, "index.html"])
+        if real is None or not _regular(real):
+            return self.not_found(head, update_version, errors)
+        self.send_file(200, real, head, update_version, errors)
+
+    def not_found(self, head: bool, version: str, errors: tuple) -> None:
+        page = locate(self.server.root, ["404.html"])
+        if page is not None and _regular(page):
+            return self.send_file(404, page, head, version, errors)
+        self.send_bytes(404, inject(NOT_FOUND_PAGE, version, errors), "text/html; charset=utf-8", head)
+
+    def send_file(self, status: int, path: Path, head: bool, version: str, errors: tuple) -> None:
+        try:
+            f = open(path, "rb")
+        except OSError:
+            return self.send_bytes(404, NOT_FOUND_PAGE, "text/html; charset=utf-8", head)
+        with f:
+            if path.suffix.lower() in HTML_SUFFIXES:
+                return self.send_bytes(status, inject(f.read(), version, errors), "text/html; charset=utf-8", head)
+            self.send_response(status)
+            self._headers(content_type(path), os.fstat(f.fileno()).st_size)
+            if not head:
+                shutil.copyfileobj(f, self.wfile)
+
+    def send_bytes(self, status: int, body: bytes, kind: str, head: bool) -> None:
+        self.send_response(status)
+        self._headers(kind, len(body))
+        if not head:
+            self.wfile.write(body)
+
+    def _headers(self, kind: str, length: int) -> None:
+        self.send_header("Content-Type", kind)
+        self.send_header("Content-Length", str(length))
+        self.send_header("Cache-Control", "no-store")
+        self.send_header("X-Content-Type-Options", "nosniff")
+        self.end_headers()
+
+    def events(self, query: str) -> None:
+        """The SSE stream. EventSource resends the last event id on reconnect, so a tab that
+        swapped stylesheets does not reload when it reconnects."""
+        seen = self.headers.get("Last-Event-ID") or parse_qs(query).get("v", [""])[0]
+        self.close_connection = True
+        self.send_response(200)
+        self.send_header("Content-Type", "text/event-stream; charset=utf-8")
+        self.send_header("Cache-Control", "no-store")
+        self.send_header("Connection", "close")
+        self.end_headers()
+
+        def send(kind: str, version: str) -> None:
+            data = f"event: {kind}\nid: {version}\ndata: {version}\n\n" if kind else ": ping\n\n"
+            self.wfile.write(data.encode())
+            self.wfile.flush()
+
+        try:
+            self.wfile.write(b"retry: 1000\n\n")
+            self.wfile.flush()
+            self.server.follow(seen, send)
+        except (ConnectionError, TimeoutError):
+            pass
+
+    def log_message(self, format: str, *args: Any) -> None:
+        self.server.ui.detail(f"{self.address_string()} {format % args}")
+
+
+def _regular(path: Path) -> bool:
+    try:
+        return stat.S_ISREG(os.stat(path).st_mode)
+    except OSError:
+        return False
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+@dataclass
+class Session:
+    """A running preview: the server plus the watcher and rebuild loop that feed it."""
+
+    server: LiveServer
+    watcher: Any
+    rebuilder: Any
+
+    def close(self) -> None:
+        self.watcher.stop()
+        self.rebuilder.stop()
+        self.server.stop()
+
+
+def start(config: Any, *, host: str = "127.0.0.1", port: int = 0, poll: bool = False,
+          drafts: bool = False, ui: UI | None = None, site: Any = None) -> Session:
+    """Bind, build once, then watch. The caller runs `session.server.serve_forever()`."""
+    from repost.watch import Rebuilder, SiteBuild, Targets, Watcher
+
+    ui = ui or UI(quiet=True)
+    site = site or SiteBuild(config, drafts=drafts, ui=ui)
+    try:
+        server = LiveServer(config.paths.output, host=host, port=port, ui=ui)
+    except OSError as exc:
+        raise RepostError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+    if not is_loopback(host):
+        ui.warn(f"serving on {host}: anyone who can reach this machine can read the preview")
+    server.run_build(lambda: site(()))
+
+    def rebuild(changes: frozenset) -> None:
+        watcher.refresh()  # a watched folder may have been replaced
+        server.run_build(lambda: site(changes))
+        server.root = site.config.paths.output
+        watcher.refresh(Targets.from_config(site.config))
+
+    rebuilder = Rebuilder(rebuild, ui=ui)
+    watcher = Watcher(Targets.from_config(config), rebuilder.notify, poll=poll, ui=ui)
+    rebuilder.start()
+    watcher.start()
+    return Session(server, watcher, rebuilder)
+
+
+def command(config: Any, args: Any, ui: UI) -> int:
+    session = start(config, host=getattr(args, "host", "127.0.0.1"), port=getattr(args, "port", 8000),
+                    poll=getattr(args, "poll", False), drafts=getattr(args, "drafts", False), ui=ui)
+    ui.info(f"serving {session.server.url} (Ctrl-C to stop)")
+    try:
+        session.server.serve_forever(poll_interval=0.25)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        session.close()
+    ui.info("stopped")
+    return 0

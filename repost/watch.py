@@ -1,0 +1,302 @@
+"""Watch the site's sources and rebuild: ignore editor noise, debounce bursts, never overlap builds.
+
+Why it is shaped like this: one save in an editor is a burst of events (a temp file, a rename, a
+backup deleted) and a `git checkout` is hundreds, so a background loop waits for a quiet period
+(~150 ms), builds the whole batch once, and queues exactly one more build for whatever arrives
+during a build (the mkdocs / Eleventy model). Builds run on that one thread, so they never overlap.
+The output and cache folders are never watched for changes, so a build cannot trigger itself.
+"""
+from __future__ import annotations
+
+import errno
+import fnmatch
+import os
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Iterable
+
+from watchdog.events import FileSystemEvent, FileSystemEventHandler
+from watchdog.observers import Observer
+from watchdog.observers.polling import PollingObserver
+
+from repost.errors import RepostError, raise_all
+from repost.ui import UI
+
+# Editor temp, swap and backup files, and partial downloads: never a reason to build.
+IGNORED_NAMES = ("*.swp", "*.swx", "*.swo", "*~", ".#*", "#*#", "4913", "*.tmp", "*.part", "*.crdownload")
+REAL_EVENTS = ("created", "modified", "moved", "deleted")
+INOTIFY_HINT = (
+    "the inotify watch limit is reached, so repost falls back to polling (slower); raise it with "
+    "`sudo sysctl fs.inotify.max_user_watches=524288` (persist it in /etc/sysctl.conf)"
+)
+
+
+@dataclass(frozen=True)
+class Change:
+    """One relevant path and what kind of source it is: config, raw, layout, static or content."""
+
+    kind: str
+    path: Path
+
+
+@dataclass(frozen=True)
+class Targets:
+    """What to watch: folders by kind (most specific first), the config file, and what to ignore."""
+
+    folders: tuple[tuple[str, Path], ...]
+    config: Path | None = None
+    ignore: tuple[Path, ...] = ()
+
+    @classmethod
+    def from_config(cls, config: Any) -> "Targets":
+        p = config.paths
+        folders = (("raw", p.raw), ("layout", p.layouts), ("static", p.static), ("content", p.content))
+        ignore = (p.output, config.root / ".repost-cache")
+        return cls(tuple((k, Path(os.path.abspath(f))) for k, f in folders),
+                   Path(os.path.abspath(config.path)) if config.path else None,
+                   tuple(Path(os.path.abspath(i)) for i in ignore))
+
+    def classify(self, path: str | Path) -> Change | None:
+        """The Change a path stands for, or None when it must never trigger a build."""
+        p = Path(os.path.abspath(path))
+        if self.config is not None and p == self.config:
+            return Change("config", p)
+        if any(_within(p, i) for i in self.ignore):
+            return None
+        for kind, folder in self.folders:
+            if _within(p, folder):
+                parts = p.relative_to(folder).parts
+                if any(part.startswith(".") for part in parts) or ignored_name(p.name):
+                    return None
+                return Change(kind, p)
+        return None
+
+    def plan(self) -> dict[Path, bool]:
+        """Folders to observe -> recursive. Each folder's parent is watched flat, so a folder that
+        appears, or is deleted and re-created, is noticed (then `Watcher.refresh` re-arms it)."""
+        roots = [f for _, f in self.folders if not any(_within(f, o) and f != o for _, o in self.folders)]
+        plan = {f: True for f in roots}
+        parents = [f.parent for f in roots] + ([self.config.parent] if self.config else [])
+        for parent in parents:
+            if not any(_within(parent, r) for r in roots):
+                plan.setdefault(parent, False)
+        return plan
+
+
+def ignored_name(name: str) -> bool:
+    return any(fnmatch.fnmatchcase(name, pattern) for pattern in IGNORED_NAMES)
+
+
+def _within(path: Path, folder: Path) -> bool:
+    return path == folder or folder in path.parents
+
+
+class _Handler(FileSystemEventHandler):
+    def __init__(self, watcher: "Watcher"):
+        self.watcher = watcher
+
+    def on_any_event(self, event: FileSystemEvent) -> None:
+        if event.event_type not in REAL_EVENTS or (event.is_directory and event.event_type == "modified"):
+            return
+        for path in (event.src_path, getattr(event, "dest_path", "")):
+            change = self.watcher.targets.classify(os.fsdecode(path)) if path else None
+            if change is not None:
+                self.watcher.notify(change)
+
+
+class Watcher:
+    """A watchdog observer over `Targets`; `poll=True` (or an inotify limit) uses polling."""
+
+    def __init__(self, targets: Targets, notify: Callable[[Change], None], *, poll: bool = False,
+                 ui: UI | None = None, poll_interval: float = 0.5):
+        self.targets, self.notify, self.poll, self.ui = targets, notify, poll, ui or UI(quiet=True)
+        self.poll_interval = poll_interval
+        self.observer: Any = None
+        self._watches: dict[Path, tuple[Any, tuple[int, int]]] = {}
+        self._lock = threading.Lock()
+        self._handler = _Handler(self)
+
+    def start(self) -> None:
+        self._new_observer()
+        self.refresh()
+
+    def _new_observer(self) -> None:
+        self.observer = PollingObserver(timeout=self.poll_interval) if self.poll else Observer()
+        self.observer.daemon = True
+        self.observer.start()
+        self._watches = {}
+
+    def refresh(self, targets: Targets | None = None) -> None:
+        """(Re-)arm watches: new targets after a config reload, or a folder that appeared or was
+        replaced (deleted and re-created), which inotify stops following."""
+        with self._lock:
+            if targets is not None:
+                self.targets = targets
+            try:
+                self._arm(self.targets.plan())
+            except OSError as exc:
+                if self.poll or exc.errno not in (errno.ENOSPC, errno.EMFILE):
+                    raise
+                self.ui.warn(INOTIFY_HINT)
+                self._stop_observer()
+                self.poll = True
+                self._new_observer()
+                self._arm(self.targets.plan())
+
+    def _arm(self, plan: dict[Path, bool]) -> None:
+        for path in list(self._watches):
+            if path not in plan:
+                self._unschedule(path)
+        for path, recursive in plan.items():
+            ident = _identity(path)
+            if path in self._watches and self._watches[path][1] == ident:
+                continue
+            self._unschedule(path)
+            if ident is not None:
+                watch = self.observer.schedule(self._handler, str(path), recursive=recursive)
+                self._watches[path] = (watch, ident)
+
+    def _unschedule(self, path: Path) -> None:
+        entry = self._watches.pop(path, None)
+        if entry is not None:
+            try:
+                self.observer.unschedule(entry[0])
+            except (KeyError, OSError):
+                pass
+
+    def _stop_observer(self) -> None:
+        if self.observer is not None:
+            self.observer.stop()
+            if self.observer.is_alive() and self.observer is not threading.current_thread():
+                self.observer.join(timeout=5)
+
+    def stop(self) -> None:
+        with self._lock:
+            self._stop_observer()
+
+
+def _identity(path: Path) -> tuple[int, int] | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (st.st_dev, st.st_ino) if os.path.isdir(path) else None
+
+
+class Rebuilder:
+    """One background thread: wait for a change, wait for a quiet period, build the batch, repeat.
+
+    Changes that arrive during a build are collected and become exactly one more build.
+    """
+
+    def __init__(self, build: Callable[[frozenset[Change]], Any], *, quiet: float = 0.15,
+                 max_wait: float = 3.0, ui: UI | None = None):
+        self.build, self.quiet, self.max_wait, self.ui = build, quiet, max_wait, ui or UI(quiet=True)
+        self._cond = threading.Condition()
+        self._pending: set[Change] = set()
+        self._last = 0.0
+        self._stopping = False
+        self._thread = threading.Thread(target=self._run, name="repost-rebuild", daemon=True)
+
+    def notify(self, change: Change) -> None:
+        with self._cond:
+            self._pending.add(change)
+            self._last = time.monotonic()
+            self._cond.notify_all()
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        with self._cond:
+            self._stopping = True
+            self._cond.notify_all()
+        if self._thread.is_alive() and self._thread is not threading.current_thread():
+            self._thread.join(timeout)
+
+    def _next_batch(self) -> frozenset[Change] | None:
+        with self._cond:
+            self._cond.wait_for(lambda: self._pending or self._stopping)
+            first = time.monotonic()
+            while not self._stopping:
+                now = time.monotonic()
+                left = min(self._last + self.quiet - now, first + self.max_wait - now)
+                if left <= 0:
+                    break
+                self._cond.wait(left)
+            if self._stopping:
+                return None
+            batch = frozenset(self._pending)
+            self._pending.clear()
+            return batch
+
+    def _run(self) -> None:
+        while (batch := self._next_batch()) is not None:
+            try:
+                self.build(batch)
+            except Exception as exc:  # the loop outlives any build failure
+                self.ui.error(f"rebuild failed: {type(exc).__name__}: {exc}")
+
+
+class SiteBuild:
+    """What one rebuild does for a batch: reload the config if it changed (keeping the last good
+    one when the new one is broken), import new raw dumps, then run the same build as `repost build`."""
+
+    def __init__(self, config: Any, *, drafts: bool = False, ui: UI | None = None,
+                 build: Callable | None = None, importer: Callable | None = None,
+                 load: Callable | None = None):
+        self.config, self.drafts, self.ui = config, drafts, ui or UI(quiet=True)
+        self._build, self._import, self._load = build, importer, load
+        self.config_broken = False
+
+    def __call__(self, changes: Iterable[Change] = ()) -> Any:
+        changes = list(changes)
+        if self.config_broken or any(c.kind == "config" for c in changes):
+            self.reload_config()
+        errors = []
+        dumps = sorted({c.path for c in changes if c.kind == "raw" and c.path.is_file()})
+        if dumps:
+            summary = self._importer()(self.config, dumps, ui=self.ui)
+            errors = list(getattr(summary, "errors", []) or [])
+        result = self._builder()(self.config, drafts=self.drafts, ui=self.ui)
+        raise_all(errors)  # an import failure shows in the overlay, after the rest is built
+        return result
+
+    def reload_config(self) -> None:
+        """Load the config again; a briefly missing file (an editor's atomic save) is retried."""
+        load = self._load or _load_config
+        if self.config.path is None:
+            return
+        for attempt in range(6):
+            try:
+                self.config = load(self.config.path)
+            except RepostError:
+                self.config_broken = True
+                if Path(self.config.path).is_file() or attempt == 5:
+                    raise
+                time.sleep(0.1)
+            else:
+                self.config_broken = False
+                return
+
+    def _builder(self) -> Callable:
+        if self._build is None:
+            from repost.build import build_site
+
+            self._build = build_site
+        return self._build
+
+    def _importer(self) -> Callable:
+        if self._import is None:
+            from repost.importer import import_paths
+
+            self._import = import_paths
+        return self._import
+
+
+def _load_config(path: Any) -> Any:
+    from repost.config import load_config
+
+    return load_config(path)
