@@ -1,0 +1,454 @@
+"""Collect and parse posts and pages into the site model.
+
+`parse_post`/`parse_page` are pure per-file functions (text in, record out) so that a cache can
+memoise them; `load_site` is collect -> parse -> model.
+"""
+from __future__ import annotations
+
+import hashlib
+import math
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from pathlib import Path
+from typing import Any, Iterable, Mapping
+from urllib.parse import quote
+
+from lxml import html as lxml_html
+
+from repost import frontmatter, markup
+from repost.config import PERMISSIONS, Config
+from repost.errors import ContentError, ErrorList
+from repost.slug import check_slug, slugify
+from repost.ui import UI, quiet_ui
+
+POST_KEYS = frozenset("title slug date updated tags summary description source copyright license permission draft imported lang".split())
+PAGE_KEYS = frozenset("title slug permalink date updated summary description draft lang menu weight".split())
+SOURCE_KEYS = frozenset("platform site_name author url published title".split())
+_CJK = re.compile(r"[\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff\U00020000-\U0002fa1f]")
+_WORD = re.compile(r"[^\W_]+(?:['’-][^\W_]+)*")
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where a repost came from."""
+
+    platform: str | None = None
+    site_name: str | None = None
+    author: str | None = None
+    url: str | None = None
+    published: datetime | None = None
+    title: str | None = None
+
+
+@dataclass(frozen=True)
+class Post:
+    path: Path
+    rel: str  # path shown in messages (relative to the site root)
+    title: str
+    slug: str
+    date: datetime  # aware, in the site timezone
+    updated: datetime | None
+    tags: tuple[str, ...]
+    body_html: str
+    summary_html: str
+    description: str  # plain-text summary for meta tags and feeds
+    reading_minutes: int
+    url: str  # site path, percent-encoded, e.g. /posts/x/
+    output: str  # output file, e.g. posts/x/index.html
+    draft: bool = False
+    source: Source | None = None
+    copyright: str | None = None
+    license: str | None = None
+    permission: str | None = None
+    imported: dict | None = None
+    lang: str | None = None
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def is_repost(self) -> bool:
+        return self.source is not None
+
+    @property
+    def year(self) -> int:
+        return self.date.year
+
+
+@dataclass(frozen=True)
+class Page:
+    path: Path
+    rel: str
+    title: str
+    slug: str
+    body_html: str
+    description: str
+    url: str
+    output: str
+    date: datetime | None = None
+    updated: datetime | None = None
+    draft: bool = False
+    lang: str | None = None
+    menu: bool = True
+    weight: int = 0
+    warnings: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Tag:
+    name: str
+    slug: str
+    url: str
+    posts: tuple[Post, ...]
+
+
+@dataclass(frozen=True)
+class Site:
+    config: Config
+    posts: tuple[Post, ...]  # published, newest first
+    pages: tuple[Page, ...]
+    tags: tuple[Tag, ...]  # sorted by name
+    skipped: tuple[str, ...] = ()  # log lines for drafts/future posts left out
+    tag_of: Mapping[str, Tag] = field(default_factory=dict)  # every tag name as written -> its Tag
+
+
+# ---- collect -------------------------------------------------------------------------------
+
+def collect(config: Config, ui: UI | None = None) -> tuple[list[Path], list[Path]]:
+    """Post and page files, sorted; symlinks are not followed (Jekyll safe mode)."""
+    ui = ui or quiet_ui()
+    return _md_files(config.paths.posts, True, ui), _md_files(config.paths.pages, False, ui)
+
+
+def _md_files(folder: Path, recursive: bool, ui: UI) -> list[Path]:
+    found: list[Path] = []
+    if not folder.is_dir():
+        return found
+    stack = [folder]
+    while stack:
+        current = stack.pop()
+        for entry in sorted(current.iterdir()):
+            if entry.name.startswith((".", "_")) or entry.name.endswith("~"):
+                continue
+            if entry.is_symlink():
+                ui.warn(f"{entry}: symlink not followed")
+            elif entry.is_dir() and recursive:
+                stack.append(entry)
+            elif entry.is_file() and entry.suffix.lower() in (".md", ".markdown"):
+                found.append(entry)
+    return sorted(found)
+
+
+def read_text(path: Path, rel: str) -> str:
+    try:
+        return path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ContentError(rel, None, f"not UTF-8 (byte {exc.start}: {exc.reason}); re-save it as UTF-8") from None
+    except OSError as exc:
+        raise ContentError(rel, None, f"cannot read: {exc.strerror}") from None
+
+
+# ---- parse (pure) --------------------------------------------------------------------------
+
+class _Fields:
+    """Typed access to front matter values; every error names the key's line."""
+
+    def __init__(self, doc: frontmatter.Document, rel: str, allowed: frozenset):
+        self.doc, self.rel, self.warnings = doc, rel, []
+        for key in doc.meta:
+            if key not in allowed:
+                self.warnings.append(f"{rel}:{doc.line_of(key)}: unknown front matter key '{key}' (ignored)")
+
+    def error(self, key: Any, msg: str) -> ContentError:
+        keys = key if isinstance(key, tuple) else (key,)
+        return ContentError(self.rel, self.doc.line_of(*keys), msg)
+
+    def text(self, key: str, required: bool = False, data: dict | None = None, where: tuple = ()) -> str | None:
+        data = self.doc.meta if data is None else data
+        value = data.get(key)
+        if value is None or value == "":
+            if required:
+                raise self.error(where + (key,), f"missing '{key}'")
+            return None
+        if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+            raise self.error(where + (key,), f"'{'.'.join(map(str, where + (key,)))}' must be text, not {type(value).__name__}")
+        return unicodedata.normalize("NFC", str(value)).strip()
+
+    def flag(self, key: str, default: bool = False) -> bool:
+        value = self.doc.meta.get(key, default)
+        if value is None:
+            return default
+        if not isinstance(value, bool):
+            raise self.error(key, f"'{key}' must be true or false, not {value!r}")
+        return value
+
+    def when(self, key: str, tz, required: bool = False, data: dict | None = None, where: tuple = ()) -> datetime | None:
+        raw = self.text(key, required, data, where)
+        if raw is None:
+            return None
+        parsed = parse_date(raw)
+        if parsed is None:
+            raise self.error(where + (key,), f"'{key}' is not a date: {raw!r} (use e.g. 2026-11-27T13:20:00+08:00)")
+        if parsed.tzinfo is None:
+            self.warnings.append(f"{self.rel}:{self.doc.line_of(*(where + (key,)))}: '{key}' has no time zone; using {tz.key}")
+            parsed = parsed.replace(tzinfo=tz)
+        return parsed
+
+    def tags(self) -> tuple[str, ...]:
+        value = self.doc.meta.get("tags")
+        if value is None:
+            return ()
+        items = [value] if isinstance(value, (str, int, float)) and not isinstance(value, bool) else value
+        if not isinstance(items, list):
+            raise self.error("tags", "'tags' must be a list of names")
+        out: list[str] = []
+        for i, item in enumerate(items):
+            if isinstance(item, bool) or not isinstance(item, (str, int, float)) or not str(item).strip():
+                raise self.error(("tags", i), f"tag {item!r} must be non-empty text")
+            name = unicodedata.normalize("NFC", str(item)).strip()
+            if name not in out:
+                out.append(name)
+        return tuple(out)
+
+
+def parse_date(raw: str) -> datetime | None:
+    """ISO 8601 date or datetime (a date alone means midnight); naive when no zone is given."""
+    text = raw.strip().replace("/", "-")
+    try:
+        if len(text) == 10:
+            return datetime.combine(date.fromisoformat(text), time())
+        return datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
+    except ValueError:
+        return None
+
+
+def parse_post(config: Config, path: Path, rel: str, text: str) -> Post:
+    """One post file -> Post (pure: the same text and config give the same Post)."""
+    doc = frontmatter.split(text, rel)
+    f = _Fields(doc, rel, POST_KEYS)
+    tz = config.tz
+    title = f.text("title", required=True)
+    when = f.when("date", tz, required=True).astimezone(tz)
+    updated = f.when("updated", tz)
+    slug = _slug(config, f, title, rel)
+    body, summary_html = _body_and_summary(doc, f, rel)
+    plain = plain_text(body)
+    summary_src = f.text("summary")
+    if summary_src:
+        summary_html = markup.render_markdown(summary_src)
+    description = f.text("description") or truncate(plain_text(summary_html) if summary_html else plain, config.summary_length)
+    if not summary_html:
+        summary_html = f"<p>{_esc(truncate(plain, config.summary_length))}</p>" if plain else ""
+    url, output = post_url(config, slug, when)
+    permission = f.text("permission")
+    if permission is not None and permission not in PERMISSIONS:
+        raise f.error("permission", f"'permission' must be one of {', '.join(PERMISSIONS)}, not {permission!r}")
+    return Post(
+        path=path, rel=rel, title=title, slug=slug, date=when, updated=updated.astimezone(tz) if updated else None,
+        tags=f.tags(), body_html=body, summary_html=summary_html, description=description,
+        reading_minutes=reading_minutes(plain), url=url, output=output, draft=f.flag("draft"),
+        source=_source(f, tz), copyright=f.text("copyright"), license=f.text("license"), permission=permission,
+        imported=_mapping(f, "imported"), lang=f.text("lang"), warnings=tuple(f.warnings),
+    )
+
+
+def parse_page(config: Config, path: Path, rel: str, text: str) -> Page:
+    """One page file (about, ...) -> Page; its URL is `permalink`, else /<slug>/."""
+    doc = frontmatter.split(text, rel)
+    f = _Fields(doc, rel, PAGE_KEYS)
+    title = f.text("title", required=True)
+    slug = check_slug(f.text("slug") or unicodedata.normalize("NFC", path.stem), rel, doc.line_of("slug"))
+    body = _render(doc.body, rel, doc.body_line)
+    permalink = f.text("permalink") or f"/{slug}/"
+    url, output = _page_url(permalink, f)
+    weight = doc.meta.get("weight", 0)
+    if isinstance(weight, bool) or not isinstance(weight, int):
+        raise f.error("weight", "'weight' must be an integer")
+    tz = config.tz
+    date_ = f.when("date", tz)
+    return Page(
+        path=path, rel=rel, title=title, slug=slug, body_html=body,
+        description=f.text("description") or truncate(plain_text(body), config.summary_length),
+        url=url, output=output, date=date_.astimezone(tz) if date_ else None, updated=f.when("updated", tz),
+        draft=f.flag("draft"), lang=f.text("lang"), menu=f.flag("menu", True), weight=weight, warnings=tuple(f.warnings),
+    )
+
+
+def _slug(config: Config, f: _Fields, title: str, rel: str) -> str:
+    given = f.text("slug")
+    if given is not None:
+        return check_slug(given, rel, f.doc.line_of("slug"))
+    slug = slugify(title, config.slug, fallback_seed=rel)
+    if not any(ch.isalnum() for ch in title):
+        f.warnings.append(f"{rel}:{f.doc.line_of('title')}: title gives no slug; using {slug!r} (set 'slug' to choose one)")
+    return check_slug(slug, rel, f.doc.line_of("title"))
+
+
+def _body_and_summary(doc: frontmatter.Document, f: _Fields, rel: str) -> tuple[str, str]:
+    parts = markup.split_more(doc.body)
+    if parts is None:
+        return _render(doc.body, rel, doc.body_line), ""
+    before, after = parts
+    return _render(before + "\n\n" + after, rel, doc.body_line), _render(before, rel, doc.body_line)
+
+
+def _render(text: str, rel: str, line: int) -> str:
+    try:
+        return markup.render_markdown(text)
+    except markup.MarkupTimeout as exc:
+        raise ContentError(rel, line, str(exc)) from None
+    except RecursionError:
+        raise ContentError(rel, line, "Markdown nested too deeply to render") from None
+
+
+def _source(f: _Fields, tz) -> Source | None:
+    data = f.doc.meta.get("source")
+    if data is None:
+        return None
+    if not isinstance(data, dict):
+        raise f.error("source", "'source' must be a mapping (platform, site_name, author, url, published)")
+    for key in data:
+        if key not in SOURCE_KEYS:
+            f.warnings.append(f"{f.rel}:{f.doc.line_of('source', key)}: unknown key 'source.{key}' (ignored)")
+    url = f.text("url", data=data, where=("source",))
+    if url and not re.match(r"^https?://[^\s/]+", url):
+        raise f.error(("source", "url"), f"'source.url' must be an absolute http(s) URL, not {url!r}")
+    published = f.when("published", tz, data=data, where=("source",))
+    values = {k: f.text(k, data=data, where=("source",)) for k in ("platform", "site_name", "author", "title")}
+    return Source(url=url, published=published, **values)
+
+
+def _mapping(f: _Fields, key: str) -> dict | None:
+    value = f.doc.meta.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise f.error(key, f"'{key}' must be a mapping")
+    return {str(k): v for k, v in value.items()}
+
+
+# ---- text measures -------------------------------------------------------------------------
+
+def plain_text(fragment: str) -> str:
+    """Visible text of an HTML fragment, whitespace collapsed."""
+    if not fragment.strip():
+        return ""
+    try:
+        root = lxml_html.fragment_fromstring(fragment, create_parent="div")
+    except Exception:  # lxml refuses some odd fragments; fall back to tag stripping
+        return " ".join(re.sub(r"<[^>]+>", " ", fragment).split())
+    for pre in root.iter("pre"):
+        pre.tail = " " + (pre.tail or "")
+    return " ".join(root.text_content().split())
+
+
+def truncate(text: str, limit: int) -> str:
+    """At most `limit` characters (a Han character counts one), not cutting a Latin word."""
+    if len(text) <= limit:
+        return text
+    cut = text[:limit]
+    if text[limit].isalnum() and not _CJK.match(text[limit]) and " " in cut:
+        head = cut.rsplit(" ", 1)[0]
+        if len(head) > limit // 2:
+            cut = head
+    return cut.rstrip(" ,.;:，。；：、") + "…"
+
+
+def reading_minutes(text: str) -> int:
+    """About 400 Han characters or 220 words per minute; at least one."""
+    han = len(_CJK.findall(text))
+    words = len(_WORD.findall(_CJK.sub(" ", text)))
+    return max(1, math.ceil(han / 400 + words / 220))
+
+
+def _esc(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+# ---- URLs ----------------------------------------------------------------------------------
+
+def post_url(config: Config, slug: str, when: datetime) -> tuple[str, str]:
+    path = config.permalink.format(slug=slug, year=f"{when.year:04d}", month=f"{when.month:02d}", day=f"{when.day:02d}")
+    return quote(path, safe="/-._~"), path.strip("/") + "/index.html"
+
+
+def _page_url(permalink: str, f: _Fields) -> tuple[str, str]:
+    if not (permalink.startswith("/") and permalink.endswith("/")) or permalink == "/":
+        raise f.error("permalink", f"page permalink must start and end with '/' and not be '/', not {permalink!r}")
+    for part in permalink.strip("/").split("/"):
+        check_slug(part, f.rel, f.doc.line_of("permalink"))
+    return quote(permalink, safe="/-._~"), permalink.strip("/") + "/index.html"
+
+
+def tag_slug(config: Config, name: str) -> str:
+    return slugify(name, config.slug, fallback_seed=name)
+
+
+# ---- model ---------------------------------------------------------------------------------
+
+def build_model(config: Config, posts: Iterable[Post], pages: Iterable[Page], *, drafts: bool = False,
+                now: datetime | None = None) -> Site:
+    """Choose what is published and group it: drafts, future posts, tags; newest first."""
+    now = (now or datetime.now(config.tz)).astimezone(config.tz)
+    shown: list[Post] = []
+    skipped: list[str] = []
+    for post in posts:
+        if post.draft and not drafts:
+            skipped.append(f"{post.rel}: draft, skipped (build with --drafts to include it)")
+        elif post.date > now:
+            skipped.append(f"{post.rel}: dated {post.date.isoformat()} (in the future), skipped")
+        elif post.permission == "pending" and not config.policy.publish_pending:
+            skipped.append(f"{post.rel}: permission pending and policy.publish_pending is false, skipped")
+        else:
+            shown.append(post)
+    shown.sort(key=lambda p: (p.date, p.slug), reverse=True)
+    kept_pages = sorted((p for p in pages if drafts or not p.draft), key=lambda p: (p.weight, p.title, p.rel))
+    tags = _tags(config, shown)
+    by_key = {tag_slug(config, t.name).casefold(): t for t in tags}
+    tag_of = {name: by_key[tag_slug(config, name).casefold()] for post in shown for name in post.tags}
+    return Site(config=config, posts=tuple(shown), pages=tuple(kept_pages), tags=tags, skipped=tuple(skipped), tag_of=tag_of)
+
+
+def _tags(config: Config, posts: list[Post]) -> tuple[Tag, ...]:
+    """Group posts by tag slug (case-folded), so `Python` and `python` are one tag."""
+    groups: dict[str, list] = {}
+    names: dict[str, str] = {}
+    for post in posts:
+        for name in post.tags:
+            key = tag_slug(config, name).casefold()
+            groups.setdefault(key, []).append(post)
+            names[key] = min(names.get(key, name), name)
+    tags = []
+    for key, members in groups.items():
+        slug = tag_slug(config, names[key])
+        tags.append(Tag(names[key], slug, quote(f"/tags/{slug}/", safe="/-._~"), tuple(members)))
+    return tuple(sorted(tags, key=lambda t: (t.name.casefold(), t.name)))
+
+
+def load_site(config: Config, *, drafts: bool = False, ui: UI | None = None, now: datetime | None = None) -> Site:
+    """collect -> parse -> model; every file's error is reported at once."""
+    ui = ui or quiet_ui()
+    post_files, page_files = collect(config, ui)
+    posts, pages, errors = [], [], []
+    for kind, files, parse in (("post", post_files, parse_post), ("page", page_files, parse_page)):
+        for path in files:
+            rel = config.rel(path)
+            try:
+                record = parse(config, path, rel, read_text(path, rel))
+            except ContentError as exc:
+                errors.append(exc)
+                continue
+            (posts if kind == "post" else pages).append(record)
+    if errors:
+        raise errors[0] if len(errors) == 1 else ErrorList(errors)
+    for record in [*posts, *pages]:
+        for warning in record.warnings:
+            ui.warn(warning)
+    site = build_model(config, posts, pages, drafts=drafts, now=now)
+    for line in site.skipped:
+        ui.info(line) if "future" in line else ui.detail(line)
+    return site
+
+
+def content_hash(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()

@@ -1,0 +1,215 @@
+"""Atomic output: build a complete new tree beside the old one, then swap it into place.
+
+Unchanged files are hard-linked from the previous output (copied if links fail), changed ones
+written; if nothing changed the output is not touched at all. A failure at any point leaves the
+previous output byte-identical. `.git` and `CNAME` in the output survive every build.
+"""
+from __future__ import annotations
+
+import errno
+import os
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from repost.errors import ConfigError, ContentError
+
+PRESERVE = (".git", "CNAME")
+TEMP_PREFIX = ".repost-build-"
+OLD_PREFIX = ".repost-old-"
+
+
+def check_output_dir(output: Path, root: Path, sources: list[Path] = ()) -> Path:
+    """Refuse output folders whose replacement would delete the site or the user's files."""
+    out = Path(os.path.abspath(output)).resolve()
+    root = Path(root).resolve()
+    home = Path.home().resolve()
+    if out == Path(out.anchor) or out == home:
+        raise ConfigError(None, None, f"refusing to build into {out}: it is the file-system root or your home folder")
+    if out == root or root.is_relative_to(out):
+        raise ConfigError(None, None, f"refusing to build into {out}: it is or contains the site root {root}")
+    for src in sources:
+        src = Path(src).resolve()
+        if out == src or out.is_relative_to(src) or src.is_relative_to(out):
+            raise ConfigError(None, None, f"refusing to build into {out}: it overlaps the source folder {src}")
+    return out
+
+
+@dataclass
+class Writer:
+    """Collects the new tree; `commit` swaps it in and reports what changed."""
+
+    output: Path
+    changed: list[str] = field(default_factory=list)
+    _unchanged: list[str] = field(default_factory=list)
+    _seen: set[str] = field(default_factory=set)
+    _temp: Path | None = None
+
+    def __post_init__(self) -> None:
+        self.output = Path(self.output)
+        clean_stale(self.output)
+
+    def put(self, rel: str, data: bytes) -> None:
+        """Add one file with these bytes."""
+        old = self._claim(rel)
+        if old is not None and _same_bytes(old, data):
+            self._keep(rel, old)
+            return
+        self._begin()
+        target = self._target(rel)
+        self._io(rel, lambda: target.write_bytes(data))
+        self.changed.append(rel)
+
+    def put_file(self, rel: str, source: Path) -> None:
+        """Add one file copied from `source` (static files)."""
+        old = self._claim(rel)
+        if old is not None and _same_file(old, source):
+            self._keep(rel, old)
+            return
+        self._begin()
+        target = self._target(rel)
+        self._io(rel, lambda: shutil.copyfile(source, target))
+        self.changed.append(rel)
+
+    def commit(self) -> tuple[list[str], list[str]]:
+        """Swap the new tree in (if anything changed); returns (changed, removed)."""
+        removed = sorted(rel for rel in existing_files(self.output) if rel not in self._seen)
+        if not self.changed and not removed:
+            return [], []
+        self._begin()
+        old = self.output.with_name(f"{OLD_PREFIX}{self.output.name}-{os.getpid()}")
+        moved = self._move_preserved(self.output, self._temp)
+        try:
+            if self.output.exists():
+                os.rename(self.output, old)
+            try:
+                os.rename(self._temp, self.output)
+            except OSError:
+                if old.exists():
+                    os.rename(old, self.output)
+                raise
+        except OSError as exc:
+            self._move_preserved(self._temp, self.output, only=moved)
+            self.abort()
+            raise ContentError(self.output, None, f"cannot replace the output folder: {exc.strerror or exc}") from None
+        self._temp = None
+        shutil.rmtree(old, ignore_errors=True)
+        return sorted(self.changed), removed
+
+    def abort(self) -> None:
+        """Drop the half-built tree; the old output was never touched."""
+        if self._temp is not None:
+            shutil.rmtree(self._temp, ignore_errors=True)
+            self._temp = None
+
+    # -- internals
+
+    def _claim(self, rel: str) -> Path | None:
+        if rel in self._seen:
+            raise ContentError(None, None, f"two outputs want /{rel}")
+        self._seen.add(rel)
+        old = self.output / rel
+        return old if old.is_file() and not old.is_symlink() else None
+
+    def _keep(self, rel: str, old: Path) -> None:
+        if self._temp is None:
+            self._unchanged.append(rel)
+        else:
+            self._link(rel, old)
+
+    def _begin(self) -> None:
+        """Create the temp tree on the first change and link in what was unchanged so far."""
+        if self._temp is not None:
+            return
+        self._temp = self.output.with_name(f"{TEMP_PREFIX}{self.output.name}-{os.getpid()}")
+        shutil.rmtree(self._temp, ignore_errors=True)
+        self._io(self._temp.name, lambda: self._temp.mkdir(parents=True))
+        for rel in self._unchanged:
+            self._link(rel, self.output / rel)
+        self._unchanged = []
+
+    def _target(self, rel: str) -> Path:
+        target = self._temp / rel
+        self._io(rel, lambda: target.parent.mkdir(parents=True, exist_ok=True))
+        return target
+
+    def _link(self, rel: str, old: Path) -> None:
+        target = self._target(rel)
+
+        def link() -> None:
+            try:
+                os.link(old, target)
+            except OSError:
+                shutil.copyfile(old, target)
+
+        self._io(rel, link)
+
+    def _io(self, rel: str, action) -> None:
+        try:
+            action()
+        except OSError as exc:
+            self.abort()
+            reason = "disk full" if exc.errno == errno.ENOSPC else (exc.strerror or str(exc))
+            raise ContentError(self.output / rel, None, f"cannot write: {reason}") from None
+
+    def _move_preserved(self, src: Path | None, dst: Path | None, only: list[str] | None = None) -> list[str]:
+        moved = []
+        if src is None or dst is None or not src.is_dir():
+            return moved
+        for name in only if only is not None else PRESERVE:
+            if (src / name).exists() or (src / name).is_symlink():
+                os.rename(src / name, dst / name)
+                moved.append(name)
+        return moved
+
+
+def existing_files(output: Path) -> list[str]:
+    """Files in the current output, except the preserved entries."""
+    if not output.is_dir():
+        return []
+    found = []
+    for dirpath, dirnames, filenames in os.walk(output):
+        rel_dir = Path(dirpath).relative_to(output)
+        if rel_dir == Path("."):
+            dirnames[:] = [d for d in dirnames if d not in PRESERVE]
+            filenames = [f for f in filenames if f not in PRESERVE]
+        found.extend((rel_dir / f).as_posix() for f in filenames)
+    return found
+
+
+def clean_stale(output: Path) -> None:
+    """Remove temp trees left by a killed build (their pid is gone)."""
+    parent = output.parent
+    if not parent.is_dir():
+        return
+    for prefix in (TEMP_PREFIX, OLD_PREFIX):
+        for entry in parent.glob(f"{prefix}{output.name}-*"):
+            pid = entry.name.rsplit("-", 1)[-1]
+            if pid.isdigit() and (int(pid) == os.getpid() or not _alive(int(pid))):
+                shutil.rmtree(entry, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _same_bytes(path: Path, data: bytes) -> bool:
+    try:
+        return path.stat().st_size == len(data) and path.read_bytes() == data
+    except OSError:
+        return False
+
+
+def _same_file(path: Path, source: Path) -> bool:
+    try:
+        if path.stat().st_size != source.stat().st_size:
+            return False
+        return path.read_bytes() == source.read_bytes()
+    except OSError:
+        return False
