@@ -53,7 +53,7 @@ def run(job: Job) -> None:
         refspec = f"{'+' if job.force else ''}{commit}:refs/heads/{branch}"
         proc = _git(job, ["push", "-q", "--no-verify", job.dest, refspec], env=env, check=False)
         if proc.returncode:
-            hint = "; --force overwrites it" if "rejected" in proc.stderr or "fetch first" in proc.stderr else ""
+            hint = "; --force overwrites it" if "[rejected]" in proc.stderr else ""
             raise job.error(f"push to {job.dest} {branch} failed: {_last(proc)}{hint}")
         job.done.uploaded, job.done.updated, job.done.deleted = len(plan.upload), len(plan.update), len(plan.delete)
         job.ui.detail(f"pushed {commit[:12]} to {job.dest} {branch}")
@@ -154,6 +154,11 @@ def _env(extra: dict) -> dict:
 
 
 def _last(proc: subprocess.CompletedProcess) -> str:
-    lines = [l.strip() for l in (proc.stderr or "").splitlines() if l.strip()]
-    errors = [l for l in lines if l.lower().startswith(("fatal", "error", "!", "remote: error"))]
-    return (errors or lines or ["no message"])[-1]
+    """The most telling line of git's stderr: a ref status ('! [rejected] ...'), else the first fatal."""
+    lines = [" ".join(l.split()) for l in (proc.stderr or "").splitlines() if l.strip()]
+    for prefix in ("!", "fatal:", "error:"):
+        found = [l for l in lines if l.startswith(prefix)]
+        if found:
+            remote = [l for l in lines if l.startswith("remote:") and len(l) > 8]
+            return found[0] + (f" ({remote[-1]})" if prefix == "!" and remote else "")
+    return lines[-1] if lines else "no message"
