@@ -46,9 +46,12 @@ class MarkupTimeout(TimeoutError):
     """Rendering one document took longer than the budget."""
 
 
+_IMG = re.compile(r'<img((?:\s+[\w:-]+(?:="[^"]*")?)*)\s*/?>')
+
+
 def sanitize(fragment: str) -> str:
-    """Keep only allowlisted tags/attributes/URL schemes; links get rel=noopener."""
-    return nh3.clean(
+    """Keep only allowlisted tags/attributes/URL schemes; links get rel=noopener; images get alt."""
+    clean = nh3.clean(
         fragment,
         tags=set(ALLOWED_TAGS),
         clean_content_tags=set(CLEAN_CONTENT_TAGS),
@@ -58,6 +61,14 @@ def sanitize(fragment: str) -> str:
         strip_comments=True,
         set_tag_attribute_values={"img": {"loading": "lazy"}},
     )
+    return _IMG.sub(_with_alt, clean)
+
+
+def _with_alt(match: re.Match) -> str:
+    """vnu requires alt on every img; raw HTML images without one get an empty alt."""
+    names = re.findall(r'\s+([\w:-]+)(?:="[^"]*")?', match.group(1))
+    return match.group(0) if "alt" in names else f'<img alt=""{match.group(1)}>'
+
 
 
 def render_markdown(text: str, *, timeout: float | None = DEFAULT_TIMEOUT) -> str:
