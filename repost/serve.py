@@ -78,6 +78,7 @@ class LiveServer(ThreadingHTTPServer):
     """Static files from `root`, SSE live reload, the error overlay. State lives here, not globally."""
 
     daemon_threads = True
+    request_queue_size = 128  # the default 5 makes a burst of tabs wait for SYN retries
 
     def __init__(self, root: str | Path, *, host: str = "127.0.0.1", port: int = 0, ui: UI | None = None):
         self.root = Path(root)
@@ -89,6 +90,7 @@ class LiveServer(ThreadingHTTPServer):
         self.building = False
         self.stopping = False
         self.serving = False
+        self.streams = 0  # open event streams
         self._cond = threading.Condition()
         self.address_family = socket.AF_INET6 if ":" in host else socket.AF_INET
         super().__init__((host, port), Handler)
@@ -164,9 +166,20 @@ class LiveServer(ThreadingHTTPServer):
     def follow(self, seen: str, send: Callable[[str, str], None]) -> None:
         """Stream updates to one client until it disconnects or the server stops. A client that
         saw another version (a newer build, or a previous server run) reloads at once."""
-        last = self.update
-        if seen and seen != self.version:
-            send("reload", self.version)
+        with self._cond:
+            last, version = self.update, self.version
+            self.streams += 1
+        try:
+            if seen and seen != version:
+                token, _, serial = seen.partition(".")
+                follows_on = token == self.token and serial == str(last.serial - 1)
+                send(last.kind if follows_on else "reload", version)
+            self._stream(last, send)
+        finally:
+            with self._cond:
+                self.streams -= 1
+
+    def _stream(self, last: Update, send: Callable[[str, str], None]) -> None:
         while True:
             with self._cond:
                 self._cond.wait_for(lambda: self.update is not last or self.stopping, PING_EVERY)
@@ -321,6 +334,7 @@ class Handler(BaseHTTPRequestHandler):
 
     def respond(self, head: bool) -> None:
         if not self.server.host_allowed(self.headers.get("Host")):
+            self.close_connection = True
             return self.send_bytes(400, b"Bad Host header\n", "text/plain; charset=utf-8", head)
         raw, _, query = self.path.partition("#")[0].partition("?")  # never urlsplit: //host/ is a path
         if raw == EVENTS_PATH:
