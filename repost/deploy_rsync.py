@@ -18,7 +18,10 @@ from repost.deploy import MARKER, REQUIRED, Job, Plan, refuse_dangerous
 KEYS = {"dest": (str, REQUIRED), "options": (list, [])}
 # rsync reads `host:path`, `user@host:path`, `host::module` and rsync:// URLs as remote
 _REMOTE = re.compile(r"^(rsync://|[^/]*:)")
-_BASE = ["--recursive", "--times", "--checksum", "--delete", "--itemize-changes", "--8-bit-output"]
+# --checksum: compare content, so a rebuild that only touched mtimes uploads nothing;
+# --chmod: new files are world-readable for the web server whatever the build's umask was
+_BASE = ["--recursive", "--times", "--checksum", "--delete", "--chmod=D755,F644", "--itemize-changes",
+         "--8-bit-output"]
 _FORBIDDEN = ("--remove-source-files", "--files-from", "--delete-excluded", "--dry-run", "-n")
 _MARKER_TEXT = "This folder is published by `repost deploy` (rsync); files not in the site are deleted.\n"
 

@@ -1,6 +1,7 @@
 """The rsync target against a local destination folder, with the real rsync binary (B11 #65)."""
 from __future__ import annotations
 
+import os
 import shutil
 
 import pytest
@@ -80,6 +81,17 @@ def test_a_folder_never_deployed_to_is_not_wiped_without_force(tmp_path, capsys)
     code, _, _ = deploy(capsys, config, "--force")
     assert code == 0
     assert _deployed(dest) == tree(site)
+
+
+def test_new_files_are_readable_by_a_web_server_whatever_the_source_mode(tmp_path, capsys):
+    config, site, dest = _setup(tmp_path)
+    (site / "index.html").chmod(0o600)
+    old = os.umask(0o022)  # rsync inherits it; 022 is the usual server umask
+    try:
+        assert deploy(capsys, config)[0] == 0
+    finally:
+        os.umask(old)
+    assert (dest / "index.html").stat().st_mode & 0o777 == 0o644
 
 
 def test_an_empty_existing_folder_needs_no_force(tmp_path, capsys):
