@@ -27,7 +27,8 @@ _TYPES = {
 }
 _TEXT = ("text/", "application/json", "application/xml", "application/manifest+json", "image/svg+xml",
          "application/javascript", "application/atom+xml", "application/rss+xml")
-_HASHED = re.compile(r"[.-][0-9a-f]{8,}\.[A-Za-z0-9]+$")  # style.3f2a9c1b.css, app-0123abcd.js
+# a fingerprint: 8+ hex digits with a letter and a digit (style.3f2a9c1b.css), not a date (20261127)
+_HASHED = re.compile(r"[.-](?=[0-9a-f]*[a-f])(?=[0-9a-f]*[0-9])[0-9a-f]{8,}\.[A-Za-z0-9]+$")
 CACHE = {
     "hashed": "public, max-age=31536000, immutable",
     "html": "public, max-age=300",
@@ -61,10 +62,10 @@ def content_type(rel: str) -> str:
 
 
 def cache_control(rel: str) -> str:
-    name = rel.rsplit("/", 1)[-1]
-    if _HASHED.search(name):
-        return CACHE["hashed"]
-    return CACHE["html"] if name.endswith((".html", ".htm")) else CACHE["other"]
+    name = rel.rsplit("/", 1)[-1].lower()
+    if name.endswith((".html", ".htm")):  # pages keep their URL, so never cache them long
+        return CACHE["html"]
+    return CACHE["hashed"] if _HASHED.search(name) else CACHE["other"]
 
 
 def run(job: Job) -> None:
