@@ -7,6 +7,7 @@ never sees half a file.
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -31,11 +32,12 @@ def run(job: Job) -> None:
     if not job.proceed(plan):
         return
     dest.mkdir(parents=True, exist_ok=True)
+    new = set(plan.upload)
     try:
         for rel in plan.upload + plan.update:
             _copy(job.files[rel], _target(job, dest, rel))
             owned[rel] = digests[rel]
-            if rel in plan.upload:
+            if rel in new:
                 job.done.uploaded += 1
             else:
                 job.done.updated += 1
@@ -43,10 +45,13 @@ def run(job: Job) -> None:
             _remove(dest, _target(job, dest, rel))
             owned.pop(rel, None)
             job.done.deleted += 1
-        owned.update(digests)  # every site file is now in place, with our bytes
-    finally:
-        if job.done.any:  # even after a failure: the next deploy must know what is ours
-            _write_manifest(dest, owned)
+    except BaseException:
+        if job.done.any:  # even after a failure the next deploy must know what is ours
+            with contextlib.suppress(OSError):
+                _write_manifest(dest, owned)
+        raise
+    owned.update(digests)  # every site file is now in place, with our bytes
+    _write_manifest(dest, owned)
 
 
 def _plan(job: Job, dest: Path, owned: dict[str, str]) -> tuple[Plan, dict[str, str]]:

@@ -98,9 +98,10 @@ def _run(job: Job, client: Any) -> None:
         return
     if first:
         _put(client, bucket, prefix + MARKER, _MARKER_TEXT, "text/plain; charset=utf-8", CACHE["other"])
+    new = set(plan.upload)
     for rel in plan.upload + plan.update:
         _put(client, bucket, prefix + rel, job.files[rel].read_bytes(), content_type(rel), cache_control(rel))
-        if rel in plan.upload:
+        if rel in new:
             job.done.uploaded += 1
         else:
             job.done.updated += 1
