@@ -1,6 +1,7 @@
 """The s3 target against a real S3 API server process (moto's server mode on 127.0.0.1)."""
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
 import sys
@@ -25,7 +26,7 @@ def _free_port() -> int:
 
 def _start_server(env_extra: dict | None = None):
     port = _free_port()
-    env = {**__import__("os").environ, **(env_extra or {})}
+    env = {**os.environ, **(env_extra or {})}
     proc = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
     deadline = time.monotonic() + 60
