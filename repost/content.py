@@ -166,13 +166,14 @@ class _Fields:
     def text(self, key: str, required: bool = False, data: dict | None = None, where: tuple = ()) -> str | None:
         data = self.doc.meta if data is None else data
         value = data.get(key)
-        if value is None or value == "":
+        if value is not None and (isinstance(value, bool) or not isinstance(value, (str, int, float))):
+            raise self.error(where + (key,), f"'{'.'.join(map(str, where + (key,)))}' must be text, not {type(value).__name__}")
+        text = unicodedata.normalize("NFC", str(value)).strip() if value is not None else ""
+        if not text:
             if required:
                 raise self.error(where + (key,), f"missing '{key}'")
             return None
-        if isinstance(value, bool) or not isinstance(value, (str, int, float)):
-            raise self.error(where + (key,), f"'{'.'.join(map(str, where + (key,)))}' must be text, not {type(value).__name__}")
-        return unicodedata.normalize("NFC", str(value)).strip()
+        return text
 
     def flag(self, key: str, default: bool = False) -> bool:
         value = self.doc.meta.get(key, default)

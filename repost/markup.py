@@ -19,6 +19,8 @@ from pygments.formatters import HtmlFormatter
 from pygments.lexers import get_lexer_by_name
 from pygments.util import ClassNotFound
 
+from repost.frontmatter import clean_text
+
 DEFAULT_TIMEOUT = 5.0
 MORE_MARKER = re.compile(r"^[ \t]*<!--\s*more\s*-->[ \t]*$", re.MULTILINE)
 
@@ -73,6 +75,7 @@ def _with_alt(match: re.Match) -> str:
 
 def render_markdown(text: str, *, timeout: float | None = DEFAULT_TIMEOUT) -> str:
     """Markdown -> sanitised HTML; raises MarkupTimeout past `timeout` seconds."""
+    text = clean_text(text)
     if timeout is None:
         return sanitize(_to_html(text))
     box: dict[str, object] = {}

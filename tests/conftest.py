@@ -11,8 +11,8 @@ import textwrap
 from pathlib import Path
 
 import pytest
+import yaml
 
-from repost import safeyaml
 from repost.config import Config, load_config
 
 REPO = Path(__file__).resolve().parent.parent
@@ -53,7 +53,8 @@ def make_site(root: Path, files: dict[str, str | bytes] | None = None, *, config
 def post(title: str = "Hello", body: str = "Some text.", *, date: str = "2026-01-02T10:00:00+08:00", **meta) -> str:
     """Text of a post file: front matter (title, date and any extra keys) + body."""
     data = {"title": title, "date": date, **meta}
-    return "---\n" + safeyaml.dump(data) + "---\n" + body + "\n"
+    front = yaml.safe_dump(data, allow_unicode=True, sort_keys=False, default_flow_style=False, width=1000)
+    return "---\n" + front + "---\n" + body + "\n"
 
 
 def load(root: Path) -> Config:

@@ -1,0 +1,81 @@
+"""Front matter: parsed or failed with file and line; never silently empty (RELIABILITY B2)."""
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from repost.errors import ContentError
+from repost.frontmatter import clean_text, split
+
+
+def test_plain_front_matter_and_body_line():
+    doc = split("---\ntitle: Hi\ntags: [a]\n---\nBody\n", "p.md")
+    assert doc.meta == {"title": "Hi", "tags": ["a"]}
+    assert doc.body == "Body\n" and doc.body_line == 5
+    assert doc.line_of("tags") == 3
+
+
+def test_bom_crlf_and_trailing_spaces_on_the_fence():
+    doc = split("\ufeff---  \r\ntitle: Hi\r\n--- \r\nBody\r\n", "p.md")
+    assert doc.meta == {"title": "Hi"} and doc.body == "Body\n"
+
+
+def test_no_front_matter_keeps_everything_in_the_body():
+    doc = split("# Just markdown\n", "p.md")
+    assert doc.meta == {} and doc.body == "# Just markdown\n"
+
+
+def test_missing_closing_fence_is_an_error_not_an_empty_dict():
+    with pytest.raises(ContentError) as info:
+        split("---\ntitle: Hi\n\nBody without the fence\n", "p.md")
+    assert info.value.path == "p.md" and info.value.line == 1 and "never closed" in info.value.message
+
+
+def test_top_level_list_is_an_error():
+    with pytest.raises(ContentError) as info:
+        split("---\n- a\n- b\n---\nbody\n", "p.md")
+    assert "mapping" in info.value.message and info.value.line == 2
+
+
+def test_python_tags_are_rejected_and_run_nothing(tmp_path):
+    sentinel = tmp_path / "pwned"
+    text = f"---\ntitle: x\nevil: !!python/object/apply:os.system ['touch {sentinel}']\n---\n"
+    with pytest.raises(ContentError) as info:
+        split(text, "p.md")
+    assert info.value.line == 3 and "tag" in info.value.message
+    assert not sentinel.exists()
+
+
+def test_billion_laughs_is_rejected_quickly():
+    lines = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
+    for i, name in enumerate("bcdefghi"):
+        prev = "abcdefghi"[i]
+        lines.append(f"{name}: &{name} [" + ",".join([f"*{prev}"] * 9) + "]")
+    start = time.perf_counter()
+    with pytest.raises(ContentError) as info:
+        split("---\n" + "\n".join(lines) + "\n---\n", "p.md")
+    assert time.perf_counter() - start < 5  # generous: the point is that nothing is expanded
+    assert "anchors" in info.value.message and info.value.line == 2
+
+
+def test_duplicate_keys_are_an_error_with_the_line():
+    with pytest.raises(ContentError) as info:
+        split("---\ntitle: a\ntitle: b\n---\n", "p.md")
+    assert info.value.line == 3 and "duplicate" in info.value.message
+
+
+def test_yaml_11_surprises_stay_strings():
+    doc = split("---\ntags: [no, on, yes]\nid: 0123\ndate: 2017-11-22\n---\n", "p.md")
+    assert doc.meta == {"tags": ["no", "on", "yes"], "id": "0123", "date": "2017-11-22"}
+
+
+def test_invalid_yaml_names_the_line():
+    with pytest.raises(ContentError) as info:
+        split("---\ntitle: ok\ntags: [a, b\nx: 1\n---\n", "p.md")
+    assert info.value.path == "p.md" and info.value.line and info.value.line >= 3
+
+
+def test_clean_text_drops_controls_and_bidi_overrides():
+    assert clean_text("a\x00b\x0bc\u202ed\u200be\r\nf\u2028g") == "abcde\nf\ng"
+    assert clean_text("\ttab\nkeeps\u200dzwj") == "\ttab\nkeeps\u200dzwj"
