@@ -448,7 +448,7 @@ class Session:
 def start(config: Any, *, host: str = "127.0.0.1", port: int = 0, poll: bool = False,
           drafts: bool = False, ui: UI | None = None, site: Any = None) -> Session:
     """Bind, build once, then watch. The caller runs `session.server.serve_forever()`."""
-    from repost.watch import Rebuilder, SiteBuild, Targets, Watcher
+    from repost.watch import SiteBuild, Targets, watch_and_rebuild
 
     ui = ui or UI(quiet=True)
     site = site or SiteBuild(config, drafts=drafts, ui=ui)
@@ -458,18 +458,14 @@ def start(config: Any, *, host: str = "127.0.0.1", port: int = 0, poll: bool = F
         raise RepostError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
     if not is_loopback(host):
         ui.warn(f"serving on {host}: anyone who can reach this machine can read the preview")
-    server.run_build(lambda: site(()))
+    server.run_build(lambda: site(None))
 
     def rebuild(changes: frozenset) -> None:
-        watcher.refresh()  # a watched folder may have been replaced
         server.run_build(lambda: site(changes))
-        server.root = site.config.paths.output
+        server.root = site.config.paths.output  # the config may have moved it
         watcher.refresh(Targets.from_config(site.config))
 
-    rebuilder = Rebuilder(rebuild, ui=ui)
-    watcher = Watcher(Targets.from_config(config), rebuilder.notify, poll=poll, ui=ui)
-    rebuilder.start()
-    watcher.start()
+    watcher, rebuilder = watch_and_rebuild(Targets.from_config(config), rebuild, poll=poll, ui=ui)
     return Session(server, watcher, rebuilder)
 
 

@@ -8,6 +8,7 @@ The output and cache folders are never watched for changes, so a build cannot tr
 """
 from __future__ import annotations
 
+import copy
 import errno
 import fnmatch
 import os
@@ -100,6 +101,8 @@ class _Handler(FileSystemEventHandler):
     def on_any_event(self, event: FileSystemEvent) -> None:
         if event.event_type not in REAL_EVENTS or (event.is_directory and event.event_type == "modified"):
             return
+        if event.event_type in ("deleted", "moved"):
+            self.watcher.gone(Path(os.fsdecode(event.src_path)))
         for path in (event.src_path, getattr(event, "dest_path", "")):
             change = self.watcher.targets.classify(os.fsdecode(path)) if path else None
             if change is not None:
@@ -115,6 +118,7 @@ class Watcher:
         self.poll_interval = poll_interval
         self.observer: Any = None
         self._watches: dict[Path, tuple[Any, tuple[int, int]]] = {}
+        self._stale: set[Path] = set()  # watched folders seen deleted or moved away
         self._lock = threading.Lock()
         self._handler = _Handler(self)
 
@@ -145,14 +149,21 @@ class Watcher:
                 self._new_observer()
                 self._arm(self.targets.plan())
 
+    def gone(self, path: Path) -> None:
+        """A watched folder was deleted or moved: its emitter has stopped (a new folder at the same
+        path may even reuse the inode number), so the next `refresh` re-arms it."""
+        if path in self._watches:
+            self._stale.add(path)
+
     def _arm(self, plan: dict[Path, bool]) -> None:
         for path in list(self._watches):
             if path not in plan:
                 self._unschedule(path)
         for path, recursive in plan.items():
             ident = _identity(path)
-            if path in self._watches and self._watches[path][1] == ident:
+            if path in self._watches and self._watches[path][1] == ident and path not in self._stale:
                 continue
+            self._stale.discard(path)
             self._unschedule(path)
             if ident is not None:
                 watch = self.observer.schedule(self._handler, str(path), recursive=recursive)
@@ -251,17 +262,26 @@ class SiteBuild:
         self._build, self._import, self._load = build, importer, load
         self.config_broken = False
 
-    def __call__(self, changes: Iterable[Change] = ()) -> Any:
-        changes = list(changes)
-        if self.config_broken or any(c.kind == "config" for c in changes):
+    def __call__(self, changes: Iterable[Change] | None = None) -> Any:
+        """Build for a batch of changes; `None` means the first build, which (like `repost build`)
+        imports every new dump in the raw folder first and only warns about failed ones."""
+        batch = list(changes or ())
+        if self.config_broken or any(c.kind == "config" for c in batch):
             self.reload_config()
         errors = []
-        dumps = sorted({c.path for c in changes if c.kind == "raw" and c.path.is_file()})
-        if dumps:
-            summary = self._importer()(self.config, dumps, ui=self.ui)
-            errors = list(getattr(summary, "errors", []) or [])
+        dumps = sorted({c.path for c in batch if c.kind == "raw" and c.path.is_file()})
+        importer = self._importer()
+        if importer is not None and (changes is None or dumps):
+            summary = importer(self.config, dumps or None, ui=self.ui)
+            errors = list(getattr(summary, "errors", None) or [])
         result = self._builder()(self.config, drafts=self.drafts, ui=self.ui)
-        raise_all(errors)  # an import failure shows in the overlay, after the rest is built
+        if changes is None:
+            for error in errors:
+                self.ui.warn(error.format())
+        else:
+            raise_all(errors)  # a failed import shows in the overlay, after the rest is built
+        if batch and all(c.kind == "static" and c.path.suffix == ".css" for c in batch):
+            result = css_only(result)
         return result
 
     def reload_config(self) -> None:
@@ -288,12 +308,39 @@ class SiteBuild:
             self._build = build_site
         return self._build
 
-    def _importer(self) -> Callable:
+    def _importer(self) -> Callable | None:
         if self._import is None:
-            from repost.importer import import_paths
-
+            try:
+                from repost.importer import import_paths
+            except ImportError:
+                return None
             self._import = import_paths
         return self._import
+
+
+def css_only(result: Any) -> Any:
+    """A batch of stylesheet edits changes the HTML only through the stylesheets' `?v=` digests, so
+    open tabs may swap stylesheets instead of reloading: report only the .css outputs."""
+    if getattr(result, "removed", None):
+        return result
+    slim = copy.copy(result)
+    slim.changed = [p for p in result.changed if p.endswith(".css")]
+    return slim
+
+
+def watch_and_rebuild(targets: Targets, build: Callable[[frozenset[Change]], Any], *, poll: bool = False,
+                      ui: UI | None = None, quiet: float = 0.15) -> tuple[Watcher, Rebuilder]:
+    """Start a Watcher feeding a Rebuilder; each batch re-arms replaced folders, then builds."""
+
+    def run(batch: frozenset[Change]) -> None:
+        watcher.refresh()
+        build(batch)
+
+    rebuilder = Rebuilder(run, quiet=quiet, ui=ui)
+    watcher = Watcher(targets, rebuilder.notify, poll=poll, ui=ui)
+    rebuilder.start()
+    watcher.start()
+    return watcher, rebuilder
 
 
 def _load_config(path: Any) -> Any:
