@@ -109,3 +109,7 @@ def main(argv: list[str] | None = None) -> int:
         else:
             ui.error(f"internal error: {type(exc).__name__}: {exc} (run with --debug for the traceback)")
         return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
