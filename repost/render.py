@@ -171,20 +171,32 @@ def sitemap_entries(site: Site, outs: list[Output]) -> list[tuple[str, datetime 
 
 
 def check_collisions(items: list[tuple[str, str]]) -> None:
-    """Two outputs at one path (case-folded, as on macOS/Windows) fail naming both sources."""
-    seen: dict[str, tuple[str, str]] = {}
+    """Two outputs at one path, or a file where another needs a folder, fail naming both sources.
+
+    Paths are compared case-folded, so the result is the same on macOS and Windows.
+    """
+    seen: dict[str, str] = {}
     errors = []
     for path, source in items:
         key = path.casefold()
         if key in seen:
-            other_path, other = seen[key]
-            first = other if other.startswith("(") else other
-            errors.append(ContentError(source if not source.startswith("(") else first, None,
-                                       f"URL collision: {other} and {source} both produce /{path}"))
+            errors.append(_collision(seen[key], source, f"both produce /{path}"))
         else:
-            seen[key] = (path, source)
+            seen[key] = source
+    for path, source in items:
+        parts = path.casefold().split("/")
+        for i in range(1, len(parts)):
+            folder = "/".join(parts[:i])
+            if folder in seen:
+                errors.append(_collision(seen[folder], source, f"/{folder} is a file but /{path} needs it as a folder"))
     if errors:
         raise errors[0] if len(errors) == 1 else ErrorList(errors)
+
+
+def _collision(first: str, second: str, what: str) -> ContentError:
+    """Blame a content file (not a generated page) so the message starts with a path to fix."""
+    blamed = second if not second.startswith("(") else first
+    return ContentError(None if blamed.startswith("(") else blamed, None, f"URL collision: {first} and {second}: {what}")
 
 
 # ---- render --------------------------------------------------------------------------------
