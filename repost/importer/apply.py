@@ -265,6 +265,24 @@ def _after_title_stage(packs: list[Pack], doc: _Doc, title: MetaHit | None) -> N
             doc.claim(free[0], free[count - 1], rule.name)
 
 
+_EMPTY_MARKUP = re.compile(r"^\s*(?:\*\*|__|\*|_|~~)+\s*$")
+
+
+def _cleanup_stage(packs: list[Pack], doc: _Doc) -> None:
+    """Markup with no words (`****` from an empty bold), and banner images before the first words."""
+    for i, ln in enumerate(doc.lines):
+        if i not in doc.claimed and not ln.protected and _EMPTY_MARKUP.match(ln.raw):
+            doc.claim(i, i, "empty-markup")
+    if any(p.drop_leading_images for p in packs):
+        rule = next(p.id for p in packs if p.drop_leading_images) + ".leading-image"
+        for i, ln in enumerate(doc.lines):
+            if i in doc.claimed or ln.blank:
+                continue
+            if not ln.image:
+                break
+            doc.claim(i, i, rule)
+
+
 def apply_packs(lines: list[Line], packs: list[Pack], *, markdown: bool, title_hint: str | None = None) -> Applied:
     """Run the stages over the lines; `packs` best first (the first names the platform)."""
     doc = _Doc(lines)
@@ -273,6 +291,7 @@ def apply_packs(lines: list[Line], packs: list[Pack], *, markdown: bool, title_h
     _footer_stage(packs, doc)
     title = _title_stage(packs[0], packs, doc, markdown, title_hint)
     _after_title_stage(packs, doc, title)
+    _cleanup_stage(packs, doc)
     body = [ln for i, ln in enumerate(lines) if i not in doc.claimed]
     while body and body[0].blank:
         body.pop(0)

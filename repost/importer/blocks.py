@@ -20,6 +20,7 @@ _MD_SIGNALS = (
     re.compile(r"^#{1,6} \S", re.M),
     re.compile(r"^> ", re.M),
 )
+_URL_RE = re.compile(r"https?://[^\s<>\"'）)\]]+")
 _SPACES = str.maketrans({"\u00a0": " ", "\u3000": " ", "\t": " ", "\u2002": " ", "\u2003": " ", "\u2009": " "})
 
 
@@ -68,8 +69,15 @@ def split_lines(text: str, markdown: bool) -> list[Line]:
 def plain_text(raw: str) -> str:
     """What a reader sees of one Markdown line (good enough for matching, not for output)."""
     text = raw.translate(_SPACES)
+    urls: list[str] = []
+
+    def hide(m: re.Match) -> str:
+        urls.append(m.group(0))
+        return f"\x00{len(urls) - 1}\x00"
+
     text = _IMAGE_RE.sub(lambda m: m.group(1) if m.group(1).strip() not in ("", "image", "图片") else "", text)
     text = _LINK_RE.sub(lambda m: m.group(1), text)
+    text = _URL_RE.sub(hide, text)
     text = re.sub(r"^\s{0,3}#{1,6}\s+", "", text)
     text = re.sub(r"^\s{0,3}(?:>\s?)+", "", text)
     text = re.sub(r"(\*\*|__|~~)", "", text)
@@ -77,6 +85,7 @@ def plain_text(raw: str) -> str:
     text = re.sub(r"(?<!\w)_(?=\S)([^_\n]+?)(?<=\S)_(?!\w)", r"\1", text)
     text = re.sub(r"`([^`]*)`", r"\1", text)
     text = re.sub(r"\\([\\`*_{}\[\]()#+\-.!|>~<])", r"\1", text)
+    text = re.sub("\x00(\\d+)\x00", lambda m: urls[int(m.group(1))], text)
     return text.strip()
 
 

@@ -21,7 +21,7 @@ ZONES = ("any", "head", "tail")
 PERMISSIONS = ("pending", "granted", "public", "licensed")
 SECTIONS = ("drop", "header_end", "footer_start", "end")
 HTML_KEYS = ("title", "body", "author", "site_name", "published", "drop")
-_TOP_KEYS = {"id", "name", "site_name", "threshold", "title", "detect", "meta", "after_title", "licenses", "html", "notes", *SECTIONS}
+_TOP_KEYS = {"id", "name", "site_name", "threshold", "title", "detect", "meta", "after_title", "licenses", "html", "notes", "drop_leading_images", *SECTIONS}
 _RULE_KEYS = {"name", "pattern", "zone", "lines", "ignore_case", "anywhere"}
 _META_KEYS = {"name", "pattern", "zone", "lines", "ignore_case", "keep"}
 _DETECT_KEYS = {"pattern", "weight", "in", "ignore_case"}
@@ -75,6 +75,7 @@ class Pack:
     after_title: tuple[Rule, ...] = ()
     licenses: tuple[License, ...] = ()
     html: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    drop_leading_images: bool = False   # images before the first words are account banners (WeChat)
     path: str = ""
 
     def score(self, plains: Iterable[str], html_source: str = "") -> float:
@@ -179,6 +180,9 @@ def parse_pack(text: str, path: str) -> Pack:
         kwargs[section] = tuple(_rules(pack_id, section, data.get(section) or [], err, _META_KEYS))
     kwargs["licenses"] = tuple(_licenses(data.get("licenses") or [], err))
     kwargs["html"] = _html(data.get("html") or {}, err)
+    if not isinstance(data.get("drop_leading_images", False), bool):
+        err(("drop_leading_images",), "drop_leading_images must be true or false")
+    kwargs["drop_leading_images"] = data.get("drop_leading_images") is True
     if errors:
         raise errors[0] if len(errors) == 1 else ErrorList(errors)
     return Pack(**kwargs)

@@ -24,6 +24,7 @@ _CN_ORDERED = re.compile(r"^(\d{1,3})、(?=\S)")
 _IMAGE_URL = re.compile(r"^https?://\S+?\.(?:png|jpe?g|gif|webp|bmp|svg)(?:[?#]\S*)?$|^https?://[^\s/]*(?:mmbiz\.qpic\.cn|pstatp\.com|byteimg\.com|cdn\.nlark\.com|upload-images\.jianshu\.io)/\S+$", re.I)
 _URL = re.compile(r"^https?://[^\s<>\"]+$")
 _NO_HEAD_END = "。！？!?.;；：:，,、…~～"
+_ATX = re.compile(r"^ {0,3}#{1,6}(?:\s|$)")
 _HR = re.compile(r"^\s*(?:[-*_]\s*){3,}$")
 
 
@@ -34,12 +35,17 @@ def to_markdown(body: list[Line], markdown: bool) -> str:
 
 
 def _keep_markdown(body: list[Line]) -> str:
+    """Verbatim, with runs of blank lines collapsed and ATX headings set apart (same rendering)."""
     out: list[str] = []
     for line in body:
         if line.blank and not line.protected:
             if out and out[-1] == "":
                 continue
             out.append("")
+        elif not line.protected and _ATX.match(line.raw):
+            if out and out[-1] != "":
+                out.append("")
+            out.extend([line.raw, ""])
         else:
             out.append(line.raw)
     return "\n".join(out)
