@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 from importlib import resources
-from importlib.resources.abc import Traversable
 from pathlib import Path
 
 from repost.errors import UsageError
@@ -76,7 +75,8 @@ def init_site(target: Path, *, language: str = "en", tz: str = "UTC") -> None:
     _copy_tree(resources.files("repost") / "theme" / "templates", target / "layouts")
 
 
-def _copy_tree(source: Traversable, dest: Path) -> None:
+def _copy_tree(source, dest: Path) -> None:
+    """Copy a package-data folder (an importlib.resources Traversable) to disk."""
     dest.mkdir(parents=True, exist_ok=True)
     for item in sorted(source.iterdir(), key=lambda t: t.name):
         if item.name.startswith((".", "__")):
