@@ -44,7 +44,12 @@ def build_site(config: Config, *, drafts: bool = False, output: Path | None = No
         env = render.make_env(config)
         hashes = {rel: render.asset_digest(src.read_bytes()) for rel, src in statics.items() if rel.endswith((".css", ".js"))}
         shared = render.shared_context(site, hashes)
-        rendered = [(out.path, render.render_output(env, out, shared)) for out in plan]
+        try:
+            rendered = [(out.path, render.render_output(env, out, shared)) for out in plan]
+        except ContentError as exc:
+            if exc.path:  # show site templates relative to the root, like content files
+                exc.path = config.rel(Path(exc.path))
+            raise
     with ui.stage("write"):
         writer = Writer(out_dir)
         try:
