@@ -50,3 +50,31 @@ def test_init_accepts_an_empty_existing_folder(tmp_path):
     (tmp_path / "empty").mkdir()
     assert _init(tmp_path / "empty", tmp_path).returncode == 0
     assert (tmp_path / "empty" / "config.yaml").is_file()
+
+
+def test_init_works_from_an_installed_wheel(tmp_path):
+    """The theme is package data: a wheel, unpacked alone on sys.path, still scaffolds and builds."""
+    import shutil
+    import zipfile
+
+    src = tmp_path / "src"
+    src.mkdir()
+    shutil.copy(REPO / "pyproject.toml", src)
+    readme = REPO / "README.md"
+    (src / "README.md").write_text(readme.read_text(encoding="utf-8") if readme.exists() else "repost\n", encoding="utf-8")
+    shutil.copytree(REPO / "repost", src / "repost", ignore=shutil.ignore_patterns("__pycache__"))
+    proc = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp_path / "dist"), str(src)],
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    wheel = next((tmp_path / "dist").glob("repost-*.whl"))
+    installed = tmp_path / "installed"
+    zipfile.ZipFile(wheel).extractall(installed)
+    env = {"PYTHONPATH": str(installed), "PATH": "/usr/bin:/bin"}
+    run = subprocess.run([sys.executable, "-m", "repost", "init", str(tmp_path / "blog")], cwd=tmp_path,
+                         capture_output=True, text=True, timeout=60, env=env)
+    assert run.returncode == 0, run.stderr
+    assert (tmp_path / "blog/layouts/partials/attribution.html").is_file()
+    built = subprocess.run([sys.executable, "-m", "repost", "build"], cwd=tmp_path / "blog", capture_output=True,
+                           text=True, timeout=60, env=env)
+    assert built.returncode == 0, built.stderr
+    assert (tmp_path / "blog/site/assets/style.css").is_file() and (tmp_path / "blog/site/posts/hello-repost/index.html").is_file()
