@@ -240,7 +240,7 @@ def _same_title(text: str, title: str) -> bool:
 def _drop_title_repeats(doc: _Doc, title: str) -> None:
     free = doc.free()
     for k, i in enumerate(free[:8]):
-        if _same_title(doc.lines[i].plain, title):
+        if "![" not in doc.lines[i].raw and _same_title(doc.lines[i].plain, title):
             doc.claim(i, i, "title.repeat")
 
 

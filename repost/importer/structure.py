@@ -25,6 +25,7 @@ _IMAGE_URL = re.compile(r"^https?://\S+?\.(?:png|jpe?g|gif|webp|bmp|svg)(?:[?#]\
 _URL = re.compile(r"^https?://[^\s<>\"]+$")
 _NO_HEAD_END = "。！？!?.;；：:，,、…~～"
 _ATX = re.compile(r"^ {0,3}#{1,6}(?:\s|$)")
+_CODE_LIKE = re.compile(r"[=;{}()<>$\\]|^[a-z][\w.-]*(?:\s|$)|\w\.\w+\s*$")
 _HR = re.compile(r"^\s*(?:[-*_]\s*){3,}$")
 
 
@@ -149,7 +150,7 @@ def _standalone_heading(texts: list[str], kinds: list[str], i: int) -> bool:
     limit = 30 if wide * 2 >= len(text) else 70
     if not 4 <= len(text) <= limit or text[-1] in _NO_HEAD_END or _ENUM_START.match(text) or _URL.match(text):
         return False
-    if re.search(r"[。！？!?]", text):
+    if re.search(r"[。！？!?]", text) or _CODE_LIKE.search(text):
         return False
     need = max(40, 2 * len(text))
     return len(texts[i - 1]) >= need and len(texts[i + 1]) >= need
@@ -208,7 +209,7 @@ def escape_inline(text: str) -> str:
     text = re.sub(r"\[(?=[^\]]*\][(\[:])", r"\\[", text)
     text = re.sub(r"\[(?=\^)", r"\\[", text)
     text = re.sub(r"!(?=\\\[)", r"\\!", text)
-    text = re.sub(r"<(?=[A-Za-z/!?])", "&lt;", text)
     text = re.sub(r"&(?=#?[A-Za-z0-9]+;)", "&amp;", text)
+    text = re.sub(r"<(?=[A-Za-z/!?])", "&lt;", text)
     text = re.sub(r"\{(?=[:#.])", r"\\{", text)
     return text

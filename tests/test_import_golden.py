@@ -1,0 +1,82 @@
+"""Golden pairs per rule pack: hand-written dumps (from PLATFORMS.md signatures) -> expected posts.
+
+Each input in tests/fixtures/import/golden/ has an expected `.md` next to it (front matter and
+body, byte for byte) and a row in cases.yaml saying what it must yield, so a golden file that was
+regenerated wrong still fails. Regenerate with REPOST_REGEN=1 and review the diff.
+"""
+from __future__ import annotations
+
+import os
+from datetime import datetime, timezone
+from pathlib import Path
+
+import markdown
+import pytest
+import yaml
+from lxml import html as lxml_html
+
+from repost.config import parse_config
+from repost.importer import import_dump, load_packs
+from test_import_dumps import blocks_of, norm
+
+GOLDEN = Path(__file__).parent / "fixtures" / "import" / "golden"
+CASES = yaml.safe_load((GOLDEN / "cases.yaml").read_text(encoding="utf-8"))
+NOW = datetime(2026, 11, 27, 5, 20, tzinfo=timezone.utc)
+
+
+def rendered_text(body: str) -> str:
+    """What a reader sees: the body rendered by Python-Markdown, as text."""
+    page = markdown.markdown(body, extensions=["fenced_code"])
+    return lxml_html.fromstring(f"<div>{page}</div>").text_content()
+
+
+def _import(name: str, tmp_path: Path):
+    config = parse_config("timezone: Asia/Shanghai\n", tmp_path)
+    return import_dump(GOLDEN / name, load_packs(config), config, now=NOW, origin=f"raw/{name}")
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_golden_case(name, tmp_path):
+    want = CASES[name]
+    result = _import(name, tmp_path)
+    fm, src = result.front_matter, result.front_matter["source"]
+    got = {"platform": src["platform"], "title": fm["title"], "author": src["author"], "site_name": src["site_name"],
+           "url": src["url"], "published": src["published"], "copyright": fm["copyright"], "license": fm["license"],
+           "permission": fm["permission"], "encoding": fm["imported"]["encoding"]}
+    for key in got:
+        if key in want:
+            assert got[key] == want[key], f"{name}: {key} is {got[key]!r}, want {want[key]!r}"
+    blocks = [b for b in blocks_of(result.body) if not b.lstrip().startswith("#") and norm(b)]
+    if "first" in want:
+        assert norm(blocks[0]).startswith(norm(want["first"])), blocks[0]
+    if "last" in want:
+        text_blocks = [b for b in blocks if not b.startswith("![")]
+        assert norm(text_blocks[-1]).endswith(norm(want["last"])), text_blocks[-1]
+    text = rendered_text(result.body)
+    for s in want.get("present", []):
+        assert s in text, f"{name}: {s!r} missing from the rendered page"
+    for s in want.get("absent", []):
+        assert s not in result.body and s not in text, f"{name}: boilerplate {s!r} left in the body"
+    for h in want.get("headings", []):
+        assert any(line.lstrip("#").strip() == h for line in result.body.splitlines() if line.startswith("#")), h
+    for url in want.get("images", []):
+        assert f"]({url})" in result.body
+    for s in ("<script", "<iframe", "onclick", "javascript:"):
+        assert s not in result.body
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_golden_file(name, tmp_path):
+    result = _import(name, tmp_path)
+    expected = GOLDEN / (name.rsplit(".", 1)[0] + ("-html" if name.endswith(".html") else "") + ".md")
+    if os.environ.get("REPOST_REGEN"):
+        expected.write_text(result.text, encoding="utf-8")
+    assert expected.is_file(), f"missing golden {expected.name}; run with REPOST_REGEN=1 and review it"
+    assert result.text == expected.read_text(encoding="utf-8")
+
+
+def test_every_pack_has_a_golden_case(tmp_path):
+    packs = load_packs(parse_config("", tmp_path))
+    covered = {CASES[n]["platform"] for n in CASES} | {"generic"}
+    missing = set(packs.ids) - covered - {"unknown"}
+    assert not missing, f"packs without a golden case: {sorted(missing)}"
