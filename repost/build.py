@@ -33,13 +33,17 @@ def build_site(config: Config, *, drafts: bool = False, output: Path | None = No
     ui = ui or quiet_ui()
     start = time.perf_counter()
     out_dir = check_output_dir(Path(output) if output else config.paths.output, config.root, source_dirs(config))
-    with ui.stage("collect+parse"):
-        site = content.load_site(config, drafts=drafts, ui=ui)
-    with ui.stage("static"):
+    with ui.stage("collect"):
+        post_files, page_files = content.collect(config, ui)
         statics = static_files(config, ui)
+    with ui.stage("parse"):
+        posts, pages = content.parse_files(config, post_files, page_files, ui)
+    with ui.stage("model"):
+        site = content.build_model(config, posts, pages, drafts=drafts)
+        content.report_skipped(site, ui)
     with ui.stage("plan"):
         plan = render.plan_outputs(site)
-        render.check_collisions([(o.path, o.source) for o in plan] + [(rel, str(src)) for rel, src in statics.items()])
+        render.check_collisions([(o.path, o.source) for o in plan] + [(rel, config.rel(src)) for rel, src in statics.items()])
     with ui.stage("render"):
         env = render.make_env(config)
         hashes = {rel: render.asset_digest(src.read_bytes()) for rel, src in statics.items() if rel.endswith((".css", ".js"))}
@@ -50,7 +54,7 @@ def build_site(config: Config, *, drafts: bool = False, output: Path | None = No
             if exc.path:  # show site templates relative to the root, like content files
                 exc.path = config.rel(Path(exc.path))
             raise
-    with ui.stage("write"):
+    with ui.stage("write+prune"):
         writer = Writer(out_dir)
         try:
             for rel, data in rendered:

@@ -426,28 +426,38 @@ def _tags(config: Config, posts: list[Post]) -> tuple[Tag, ...]:
     return tuple(sorted(tags, key=lambda t: (t.name.casefold(), t.name)))
 
 
-def load_site(config: Config, *, drafts: bool = False, ui: UI | None = None, now: datetime | None = None) -> Site:
-    """collect -> parse -> model; every file's error is reported at once."""
+def parse_files(config: Config, post_files: list[Path], page_files: list[Path], ui: UI | None = None,
+                ) -> tuple[list[Post], list[Page]]:
+    """Parse every file; all errors are raised together, warnings are shown once."""
     ui = ui or quiet_ui()
-    post_files, page_files = collect(config, ui)
     posts, pages, errors = [], [], []
-    for kind, files, parse in (("post", post_files, parse_post), ("page", page_files, parse_page)):
+    for files, parse, into in ((post_files, parse_post, posts), (page_files, parse_page, pages)):
         for path in files:
             rel = config.rel(path)
             try:
-                record = parse(config, path, rel, read_text(path, rel))
+                into.append(parse(config, path, rel, read_text(path, rel)))
             except ContentError as exc:
                 errors.append(exc)
-                continue
-            (posts if kind == "post" else pages).append(record)
     if errors:
         raise errors[0] if len(errors) == 1 else ErrorList(errors)
     for record in [*posts, *pages]:
         for warning in record.warnings:
             ui.warn(warning)
-    site = build_model(config, posts, pages, drafts=drafts, now=now)
+    return posts, pages
+
+
+def report_skipped(site: Site, ui: UI) -> None:
+    """Future posts are said aloud (they surprise people); drafts only with -v."""
     for line in site.skipped:
         ui.info(line) if "future" in line else ui.detail(line)
+
+
+def load_site(config: Config, *, drafts: bool = False, ui: UI | None = None, now: datetime | None = None) -> Site:
+    """collect -> parse -> model; every file's error is reported at once."""
+    ui = ui or quiet_ui()
+    posts, pages = parse_files(config, *collect(config, ui), ui)
+    site = build_model(config, posts, pages, drafts=drafts, now=now)
+    report_skipped(site, ui)
     return site
 
 

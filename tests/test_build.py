@@ -78,7 +78,7 @@ def test_verbose_logs_each_stage_and_drafts_flag(tmp_path):
     root = make_site(tmp_path, {"content/posts/ok.md": post("ok"), "content/posts/d.md": post("Draft", draft=True)})
     proc = _cli(root, "build", "-v")
     assert proc.returncode == 0, proc.stderr
-    for stage in ("collect+parse:", "plan:", "render:", "write:"):
+    for stage in ("collect:", "parse:", "model:", "plan:", "render:", "write+prune:"):
         assert stage in proc.stdout
     assert "draft, skipped" in proc.stdout and not (root / "site/posts/draft").exists()
     assert _cli(root, "build", "--drafts", "--output", "preview").returncode == 0
