@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, Callable
-from urllib.parse import parse_qs, quote, unquote
+from urllib.parse import parse_qs, quote, unquote, urlsplit
 
 from repost.errors import ContentError, ErrorList, RepostError
 from repost.ui import UI
@@ -80,8 +80,10 @@ class LiveServer(ThreadingHTTPServer):
     daemon_threads = True
     request_queue_size = 128  # the default 5 makes a burst of tabs wait for SYN retries
 
-    def __init__(self, root: str | Path, *, host: str = "127.0.0.1", port: int = 0, ui: UI | None = None):
+    def __init__(self, root: str | Path, *, host: str = "127.0.0.1", port: int = 0, ui: UI | None = None,
+                 mount: str = "/"):
         self.root = Path(root)
+        self.mount = mount_segments(mount)  # base_url's path: /blog/x is served from root/x
         self.ui = ui or UI(quiet=True)
         self.bind_host = host
         self.token = secrets.token_hex(4)
@@ -283,6 +285,18 @@ def url_segments(raw: str) -> list[str] | None:
     return segments
 
 
+def mount_segments(path: str) -> list[str]:
+    """The site's base path (from base_url) as decoded segments."""
+    return url_segments("/" + path.lstrip("/")) or []
+
+
+def unmount(segments: list[str] | None, mount: list[str]) -> list[str] | None:
+    """Strip the base path, so a site whose base_url is https://x.org/blog/ works at /blog/."""
+    if segments is not None and mount and segments[: len(mount)] == mount:
+        return segments[len(mount):]
+    return segments
+
+
 def locate(root: Path, segments: list[str]) -> Path | None:
     """The real path of root/segments if it exists inside root (symlinks resolved), else None."""
     try:
@@ -339,13 +353,14 @@ class Handler(BaseHTTPRequestHandler):
         raw, _, query = self.path.partition("#")[0].partition("?")  # never urlsplit: //host/ is a path
         if raw == EVENTS_PATH:
             return self.events(query)
-        segments = url_segments(raw)
+        requested = url_segments(raw)
+        segments = unmount(requested, self.server.mount)
         self.server.wait_idle()
         update_version, errors = self.server.version, self.server.errors  # before reading files
         real = None if segments is None else locate(self.server.root, segments)
         if real is not None and real.is_dir():
             if not raw.endswith("/"):
-                location = "/" + "".join(quote(s) + "/" for s in segments) + (f"?{query}" if query else "")
+                location = "/" + "".join(quote(s) + "/" for s in requested) + (f"?{query}" if query else "")
                 self.send_response(301)
                 self.send_header("Location", location)
                 self.send_header("Content-Length", "0")
@@ -453,7 +468,7 @@ def start(config: Any, *, host: str = "127.0.0.1", port: int = 0, poll: bool = F
     ui = ui or UI(quiet=True)
     site = site or SiteBuild(config, drafts=drafts, ui=ui)
     try:
-        server = LiveServer(config.paths.output, host=host, port=port, ui=ui)
+        server = LiveServer(config.paths.output, host=host, port=port, ui=ui, mount=base_path(config))
     except OSError as exc:
         raise RepostError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
     if not is_loopback(host):
@@ -463,16 +478,22 @@ def start(config: Any, *, host: str = "127.0.0.1", port: int = 0, poll: bool = F
     def rebuild(changes: frozenset) -> None:
         server.run_build(lambda: site(changes))
         server.root = site.config.paths.output  # the config may have moved it
+        server.mount = mount_segments(base_path(site.config))
         watcher.refresh(Targets.from_config(site.config))
 
     watcher, rebuilder = watch_and_rebuild(Targets.from_config(config), rebuild, poll=poll, ui=ui)
     return Session(server, watcher, rebuilder)
 
 
+def base_path(config: Any) -> str:
+    return urlsplit(getattr(config, "base_url", "/")).path or "/"
+
+
 def command(config: Any, args: Any, ui: UI) -> int:
     session = start(config, host=getattr(args, "host", "127.0.0.1"), port=getattr(args, "port", 8000),
                     poll=getattr(args, "poll", False), drafts=getattr(args, "drafts", False), ui=ui)
-    ui.info(f"serving {session.server.url} (Ctrl-C to stop)")
+    url = session.server.url.rstrip("/") + "".join("/" + quote(s) for s in session.server.mount) + "/"
+    ui.info(f"serving {url} (Ctrl-C to stop)")
     try:
         session.server.serve_forever(poll_interval=0.25)
     except KeyboardInterrupt:

@@ -280,7 +280,7 @@ class SiteBuild:
                 self.ui.warn(error.format())
         else:
             raise_all(errors)  # a failed import shows in the overlay, after the rest is built
-        if batch and all(c.kind == "static" and c.path.suffix == ".css" for c in batch):
+        if stylesheets_only(batch):
             result = css_only(result)
         return result
 
@@ -316,6 +316,12 @@ class SiteBuild:
                 return None
             self._import = import_paths
         return self._import
+
+
+def stylesheets_only(batch: list[Change]) -> bool:
+    """Only .css files in static/ changed (folders created for them do not count)."""
+    css = [c for c in batch if c.kind == "static" and c.path.suffix == ".css"]
+    return bool(css) and all(c in css or (c.kind == "static" and c.path.is_dir()) for c in batch)
 
 
 def css_only(result: Any) -> Any:
