@@ -137,7 +137,11 @@ def plan_outputs(site: Site) -> list[Output]:
         base = f"tags/{tag.slug}/"
         for path, url, chunk, pag in paginate(tag.posts, config.paginate, tag.url, base):
             outs.append(Output(path, "tag.html", {"tag": tag, "posts": chunk, "pagination": pag}, f"(tag {tag.name!r})", url))
-    outs.append(Output("archive/index.html", "archive.html", {"years": years(posts)}, "(archive)", "/archive/"))
+    grouped = years(posts)
+    outs.append(Output("archive/index.html", "archive.html", {"years": grouped, "year": None}, "(archive)", "/archive/"))
+    for year, chunk in grouped:
+        outs.append(Output(f"archive/{year}/index.html", "archive.html", {"years": [(year, chunk)], "year": year},
+                           f"(archive {year})", f"/archive/{year}/"))
     outs.append(Output("404.html", "404.html", {}, "(404 page)", "/404.html"))
     feed_posts = posts[: config.feeds.limit]
     if config.feeds.atom:

@@ -12,7 +12,7 @@ def test_minimal_site_builds_expected_tree(tmp_path):
     result = build(root)
     assert tree(root / "site") == {
         "index.html", "404.html", "robots.txt", "sitemap.xml", "atom.xml", "rss.xml", "favicon.svg",
-        "assets/style.css", "archive/index.html", "tags/index.html", "tags/x/index.html",
+        "assets/style.css", "archive/index.html", "archive/2026/index.html", "tags/index.html", "tags/x/index.html",
         "posts/alpha/index.html",
     }
     assert sorted(result.changed) == sorted(tree(root / "site"))
