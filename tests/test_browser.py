@@ -1,0 +1,139 @@
+"""A real browser against `repost serve`: Debian's chromium driven by Playwright's Python package.
+
+Every scenario changes files on disk and then only *waits* on the open page: the page must update
+itself (reload, stylesheet swap, overlay) with no action from the test. Skipped only when
+/usr/bin/chromium is missing (CI installs it with apt, so there these tests always run).
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import threading
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+FIXTURE = Path(__file__).parent / "fixtures" / "serve"
+WAIT_MS = 20_000
+
+pytestmark = [
+    pytest.mark.timeout(120),
+    pytest.mark.skipif(not os.path.exists(CHROMIUM), reason=f"{CHROMIUM} is missing (apt-get install chromium)"),
+]
+POST = "---\ntitle: First post\nslug: first-post\ndate: 2026-01-02T10:00:00+08:00\n---\n{body}\n"
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+class Live:
+    def __init__(self, root: Path, url: str):
+        self.root, self.url = root, url
+
+    def write(self, rel: str, text: str) -> None:
+        """Save the way editors do: a temp file renamed over the original."""
+        path = self.root / rel
+        tmp = path.with_name(path.name + ".tmp")
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, path)
+
+
+@pytest.fixture
+def live(tmp_path):
+    from repost.config import load_config
+    from repost.serve import start
+    from repost.ui import UI
+
+    root = tmp_path / "blog"
+    shutil.copytree(FIXTURE / "site", root)
+    session = start(load_config(root / "config.yaml"), port=0, ui=UI(quiet=True))
+    threading.Thread(target=session.server.serve_forever, args=(0.05,), daemon=True).start()
+    yield Live(root, session.server.url)
+    session.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context()
+    pg = context.new_page()
+    pg.set_default_timeout(WAIT_MS)
+    errors: list[str] = []
+    pg.on("pageerror", lambda exc: errors.append(str(exc)))
+    yield pg
+    context.close()
+    assert errors == [], errors  # the injected client never throws
+
+
+def test_edited_post_shows_new_text_without_touching_the_page(live, page):
+    page.goto(live.url + "posts/first-post/")
+    page.get_by_text("The original first paragraph.").wait_for()
+    live.write("content/posts/first-post.md", POST.format(body="Freshly edited paragraph."))
+    page.get_by_text("Freshly edited paragraph.").wait_for()
+    assert page.get_by_text("The original first paragraph.").count() == 0
+
+
+def test_stylesheet_edit_applies_without_navigation(live, page):
+    from repost.render import theme_dir
+
+    page.goto(live.url)
+    page.evaluate("window.__stillHere = 'yes'")  # a reload or navigation would wipe this
+    before = page.evaluate("getComputedStyle(document.body).backgroundColor")
+    theme_css = (theme_dir() / "static" / "assets" / "style.css").read_text(encoding="utf-8")
+    live.write("static/assets/style.css", theme_css + "\nbody { background-color: rgb(1, 2, 3) !important }\n")
+    page.wait_for_function("getComputedStyle(document.body).backgroundColor === 'rgb(1, 2, 3)'")
+    assert before != "rgb(1, 2, 3)"
+    assert page.evaluate("window.__stillHere") == "yes"
+
+
+def test_broken_front_matter_shows_overlay_and_the_fix_brings_content_back(live, page):
+    page.goto(live.url + "posts/first-post/")
+    live.write("content/posts/first-post.md", "---\ntitle: [unclosed\nslug: first-post\n---\nBroken body.\n")
+    overlay = page.locator("#repost-error-overlay")
+    overlay.wait_for(state="visible")
+    assert "first-post.md" in overlay.inner_text()
+    assert page.get_by_text("The original first paragraph.").count() == 1  # last good page underneath
+    live.write("content/posts/first-post.md", POST.format(body="Back with a fix."))
+    page.get_by_text("Back with a fix.").wait_for()
+    overlay.wait_for(state="detached")
+
+
+def test_dropped_raw_dump_appears_on_the_home_page(live, page):
+    page.goto(live.url)
+    page.get_by_text("First post").first.wait_for()
+    shutil.copy(FIXTURE / "dropped-dump.txt", live.root / "content" / "raw" / "dropped-dump.txt")
+    page.get_by_text("一篇刚刚放进来的转载").first.wait_for()
+
+
+def test_restarted_server_reloads_an_open_tab_once(tmp_path, page):
+    from repost.config import load_config
+    from repost.serve import start
+    from repost.ui import UI
+
+    root = tmp_path / "blog"
+    shutil.copytree(FIXTURE / "site", root)
+    config = load_config(root / "config.yaml")
+    first = start(config, port=0, ui=UI(quiet=True))
+    port = first.server.port
+    threading.Thread(target=first.server.serve_forever, args=(0.05,), daemon=True).start()
+    loads = []
+    page.on("load", lambda: loads.append(1))
+    page.goto(first.server.url)
+    first.close()
+    second = start(config, port=port, ui=UI(quiet=True))  # same port: EventSource reconnects
+    threading.Thread(target=second.server.serve_forever, args=(0.05,), daemon=True).start()
+    try:
+        page.wait_for_function("() => document.documentElement.innerHTML.includes(%r)" % second.server.token)
+        page.wait_for_timeout(2500)  # time for any reload loop to show itself
+        assert len(loads) == 2  # the first load, then exactly one reload
+    finally:
+        second.close()
