@@ -6,9 +6,12 @@ previous output byte-identical. `.git` and `CNAME` in the output survive every b
 """
 from __future__ import annotations
 
+import ctypes
 import errno
+import functools
 import os
 import shutil
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -77,23 +80,16 @@ class Writer:
         if not self.changed and not removed:
             return [], []
         self._begin()
-        old = self.output.with_name(f"{OLD_PREFIX}{self.output.name}-{os.getpid()}")
         moved = self._move_preserved(self.output, self._temp)
         try:
-            if self.output.exists():
-                os.rename(self.output, old)
-            try:
-                os.rename(self._temp, self.output)
-            except OSError:
-                if old.exists():
-                    os.rename(old, self.output)
-                raise
+            old = swap_in(self._temp, self.output)
         except OSError as exc:
             self._move_preserved(self._temp, self.output, only=moved)
             self.abort()
             raise ContentError(self.output, None, f"cannot replace the output folder: {exc.strerror or exc}") from None
         self._temp = None
-        shutil.rmtree(old, ignore_errors=True)
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
         return sorted(self.changed), removed
 
     def abort(self) -> None:
@@ -161,6 +157,51 @@ class Writer:
                 os.rename(src / name, dst / name)
                 moved.append(name)
         return moved
+
+
+def swap_in(new: Path, output: Path) -> Path | None:
+    """Put `new` at `output`; returns where the old tree went (to delete), or None.
+
+    On Linux the two folders are exchanged in one atomic step (renameat2 RENAME_EXCHANGE), so
+    a server never sees the output missing; elsewhere two renames, undone if the second fails.
+    """
+    if not output.exists():
+        os.rename(new, output)
+        return None
+    if exchange(new, output):
+        return new
+    old = output.with_name(f"{OLD_PREFIX}{output.name}-{os.getpid()}")
+    os.rename(output, old)
+    try:
+        os.rename(new, output)
+    except OSError:
+        os.rename(old, output)
+        raise
+    return old
+
+
+def exchange(a: Path, b: Path) -> bool:
+    """Atomically swap two paths; False when the platform cannot (then the caller renames)."""
+    renameat2 = getattr(_libc(), "renameat2", None)
+    if renameat2 is None:
+        return False
+    if renameat2(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE) == 0:
+        return True
+    err = ctypes.get_errno()
+    if err in (errno.ENOSYS, errno.EINVAL, errno.ENOTSUP):
+        return False
+    raise OSError(err, os.strerror(err), str(a))
+
+
+_AT_FDCWD, _RENAME_EXCHANGE = -100, 2
+
+
+@functools.lru_cache(maxsize=1)
+def _libc():
+    try:
+        return ctypes.CDLL(None, use_errno=True) if sys.platform.startswith("linux") else None
+    except OSError:
+        return None
 
 
 def existing_files(output: Path) -> list[str]:

@@ -124,7 +124,8 @@ def test_failure_while_writing_leaves_old_output(tmp_path, monkeypatch, exc):
     assert (root / "site/posts/changed/index.html").is_file()
 
 
-def test_cross_device_swap_is_a_clear_error_and_keeps_the_old_output(tmp_path, monkeypatch):
+@pytest.mark.parametrize("use_exchange", [True, False])
+def test_cross_device_swap_is_a_clear_error_and_keeps_the_old_output(tmp_path, monkeypatch, use_exchange):
     root = _site(tmp_path)
     build(root)
     (root / "site" / "CNAME").write_text("x.example\n")
@@ -139,7 +140,11 @@ def test_cross_device_swap_is_a_clear_error_and_keeps_the_old_output(tmp_path, m
             raise OSError(errno.EXDEV, "Invalid cross-device link")
         return real(src, dst)
 
+    def no_exchange(a, b):
+        raise OSError(errno.EXDEV, "Invalid cross-device link")
+
     monkeypatch.setattr(write.os, "rename", exdev)
+    monkeypatch.setattr(write, "exchange", no_exchange if use_exchange else (lambda a, b: False))
     with pytest.raises(ContentError) as info:
         build(root)
     assert "cannot replace the output folder" in info.value.message
@@ -213,3 +218,35 @@ def test_stale_temp_dirs_of_dead_builds_are_cleaned(tmp_path):
     (stale / "junk.html").write_text("x")
     build(root)
     assert not stale.exists()
+
+
+def test_swap_is_an_atomic_exchange_on_linux(tmp_path):
+    from repost.write import exchange
+
+    a, b = tmp_path / "a", tmp_path / "b"
+    a.mkdir()
+    b.mkdir()
+    (a / "x").write_text("new")
+    (b / "x").write_text("old")
+    if not exchange(a, b):
+        pytest.skip("renameat2 not available here")
+    assert (b / "x").read_text() == "new" and (a / "x").read_text() == "old"
+
+
+def test_output_is_never_missing_during_a_swap(tmp_path, monkeypatch):
+    import repost.write as write
+
+    root = _site(tmp_path, 1)
+    build(root)
+    seen = []
+    real = write.exchange
+
+    def watching(a, b):
+        ok = real(a, b)
+        seen.append((root / "site" / "index.html").is_file())
+        return ok
+
+    monkeypatch.setattr(write, "exchange", watching)
+    (root / "content/posts/p0.md").write_text(post("Edited"), encoding="utf-8")
+    build(root)
+    assert seen == [True] and (root / "site/posts/edited/index.html").is_file() and _no_temp_dirs(root)
