@@ -463,3 +463,40 @@ def load_site(config: Config, *, drafts: bool = False, ui: UI | None = None, now
 
 def content_hash(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def front_matter_errors(config: Config, rel: str, text: str, *, page: bool = False) -> tuple[list[ContentError], list[str]]:
+    """Every front matter error of one file at once, and its warnings (`repost check`).
+
+    `parse_post`/`parse_page` stop at the first error; this runs the same field checks one by one.
+    """
+    try:
+        doc = frontmatter.split(text, rel)
+    except ContentError as exc:
+        return [exc], []
+    f = _Fields(doc, rel, PAGE_KEYS if page else POST_KEYS)
+    tz = config.tz
+    probes = [lambda: f.text("title", required=True), lambda: f.when("date", tz, required=not page),
+              lambda: f.when("updated", tz), lambda: f.flag("draft"), lambda: f.text("lang"),
+              lambda: f.text("description"), lambda: f.text("slug") and check_slug(f.text("slug"), rel, doc.line_of("slug"))]
+    if page:
+        probes += [lambda: f.flag("menu", True), lambda: _page_url(f.text("permalink") or "/x/", f),
+                   lambda: parse_page(config, Path(rel), rel, text)]
+    else:
+        probes += [f.tags, lambda: f.text("summary"), lambda: _source(f, tz), lambda: f.text("copyright"),
+                   lambda: f.text("license"), lambda: _mapping(f, "imported"), lambda: _permission(f)]
+    errors: list[ContentError] = []
+    for probe in probes:
+        try:
+            probe()
+        except ContentError as exc:
+            if all(exc.format() != e.format() for e in errors):
+                errors.append(exc)
+    return errors, list(dict.fromkeys(f.warnings))
+
+
+def _permission(f: _Fields) -> str | None:
+    permission = f.text("permission")
+    if permission is not None and permission not in PERMISSIONS:
+        raise f.error("permission", f"'permission' must be one of {', '.join(PERMISSIONS)}, not {permission!r}")
+    return permission

@@ -1,0 +1,355 @@
+"""`repost check`: lint the site so a curated blog stays honest.
+
+Each check is a plain function from the parsed site to findings (`path:line: level: message`):
+the front matter schema (every error of a file at once), attribution, permission, duplicates,
+links and provenance. Files are parsed by the build's own loader (`content.parse_post`), so a
+build cache that memoises that loader makes `check` fast too.
+"""
+from __future__ import annotations
+
+import hashlib
+import html
+import json
+import re
+import sys
+import unicodedata
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Callable, Iterable
+from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit
+
+from repost import content, frontmatter, links, render
+from repost.config import Config
+from repost.errors import ContentError, ErrorList, RepostError
+from repost.slug import safe_join
+from repost.ui import UI, quiet_ui
+
+LEVELS = ("error", "warning", "note")
+# Query parameters that only track the click (compared away when matching original URLs).
+TRACKING_PARAMS = re.compile(
+    r"^(?:utm_\w*|fbclid|gclid|dclid|gbraid|wbraid|msclkid|mc_cid|mc_eid|igshid|yclid|_hsenc|_hsmi|spm|scm"
+    r"|from|isappinstalled|share_token|share_source|share_medium|scene|subscene|chksm|sharer_\w+|ref_src|s_r)$",
+    re.IGNORECASE,
+)
+MIN_BODY_CHARS = 40  # shorter bodies ("coming soon") are not compared as duplicates
+_WARNING_LINE = re.compile(r"^(?P<path>.+?):(?P<line>\d+|None): (?P<msg>.*)$", re.S)
+
+
+@dataclass(frozen=True)
+class Finding:
+    path: str
+    line: int | None
+    level: str  # error | warning | note
+    message: str
+    check: str  # schema | attribution | permission | duplicate | links | provenance | files
+
+    def format(self) -> str:
+        where = f"{self.path}:{self.line}" if self.line else self.path
+        return f"{where}: {self.level}: {self.message}"
+
+
+@dataclass
+class _File:
+    """One content file: its text, and the parsed record when it parsed."""
+
+    path: Path
+    rel: str
+    kind: str  # post | page
+    text: str = ""
+    record: content.Post | content.Page | None = None
+    _doc: frontmatter.Document | None = field(default=None, repr=False)
+
+    def line(self, *keys: str) -> int | None:
+        """The line of a front matter key (parsed again only when a finding needs it)."""
+        if self._doc is None:
+            try:
+                self._doc = frontmatter.split(self.text, self.rel)
+            except ContentError:
+                return None
+        return self._doc.line_of(*keys) if keys else 1
+
+
+@dataclass
+class Report:
+    findings: list[Finding] = field(default_factory=list)
+    posts: int = 0
+    pages: int = 0
+
+    def add(self, f: _File | str, line: int | None, level: str, message: str, check: str) -> None:
+        path = f.rel if isinstance(f, _File) else f
+        self.findings.append(Finding(path, line, level, message, check))
+
+    def count(self, level: str) -> int:
+        return sum(1 for f in self.findings if f.level == level)
+
+
+# ---- load -----------------------------------------------------------------------------------
+
+def parse(config: Config, f: _File) -> content.Post | content.Page:
+    """The build's per-file parser (the one a build cache memoises)."""
+    fn = content.parse_post if f.kind == "post" else content.parse_page
+    return fn(config, f.path, f.rel, f.text)
+
+
+def load(config: Config, report: Report) -> list[_File]:
+    """Collect like the build does, parse every file, and turn every problem into findings."""
+    notes: list[str] = []
+    post_files, page_files = content.collect(config, _Recorder(notes))
+    for note in notes:
+        path, _, msg = note.rpartition(": ")
+        report.add(config.rel(Path(path)) if path else "content", None, "warning", msg, "files")
+    files = [_File(p, config.rel(p), "post") for p in post_files] + [_File(p, config.rel(p), "page") for p in page_files]
+    for f in files:
+        try:
+            f.text = content.read_text(f.path, f.rel)
+            f.record = parse(config, f)
+        except RepostError as exc:
+            _schema_errors(config, f, exc, report)
+            continue
+        for warning in f.record.warnings:
+            _add_warning(report, f, warning)
+    return files
+
+
+def _schema_errors(config: Config, f: _File, exc: RepostError, report: Report) -> None:
+    """All front matter errors of a file that failed to parse, not only the first."""
+    errors, warnings = content.front_matter_errors(config, f.rel, f.text, page=f.kind == "page") if f.text else ([], [])
+    first = exc.errors if isinstance(exc, ErrorList) else [exc]
+    seen = set()
+    for err in [*errors, *first]:
+        line = getattr(err, "line", None)
+        msg = getattr(err, "message", None) or str(err)
+        if (line, msg) not in seen:
+            seen.add((line, msg))
+            report.add(f, line, "error", msg, "schema")
+    for warning in warnings:
+        _add_warning(report, f, warning)
+
+
+def _add_warning(report: Report, f: _File, text: str) -> None:
+    match = _WARNING_LINE.match(text)
+    if match and match.group("path") == f.rel:
+        line = match.group("line")
+        report.add(f, int(line) if line.isdigit() else None, "warning", match.group("msg"), "schema")
+    else:
+        report.add(f, None, "warning", text, "schema")
+
+
+class _Recorder:
+    """Stands in for the UI while collecting, so its warnings become findings."""
+
+    def __init__(self, sink: list[str]):
+        self.sink = sink
+
+    def warn(self, msg: str) -> None:
+        self.sink.append(msg)
+
+    info = detail = lambda self, msg: None
+
+
+# ---- checks ---------------------------------------------------------------------------------
+
+def check_attribution(config: Config, posts: list[_File], report: Report) -> None:
+    """A repost names its platform or site; it should name the author or URL, and a notice or licence."""
+    for f in posts:
+        post = f.record
+        if post.source is None and post.imported is None:
+            continue
+        src = post.source or content.Source()
+        key = "source" if post.source is not None else "imported"
+        if not ((src.platform and src.platform != "unknown") or src.site_name):
+            level = "error" if config.policy.require_attribution else "warning"
+            report.add(f, f.line(key), level, "repost names neither source.platform nor source.site_name "
+                       "(policy.require_attribution)", "attribution")
+        if not src.author and not src.url:
+            report.add(f, f.line(key), "warning", "repost names neither the original author (source.author) "
+                       "nor the original URL (source.url)", "attribution")
+        if not post.copyright and not post.license:
+            report.add(f, f.line(key), "warning", "repost carries no copyright notice and no license", "attribution")
+
+
+def check_permission(config: Config, posts: list[_File], report: Report) -> None:
+    """List posts whose permission is pending, and say whether the build publishes them."""
+    for f in posts:
+        if f.record.permission != "pending":
+            continue
+        if config.policy.publish_pending:
+            report.add(f, f.line("permission"), "warning", "permission pending, published anyway "
+                       "(policy.publish_pending is true)", "permission")
+        else:
+            report.add(f, f.line("permission"), "note", "permission pending: left out of the build "
+                       "(policy.publish_pending is false)", "permission")
+
+
+def check_duplicates(config: Config, files: list[_File], report: Report) -> None:
+    """Two files at one URL; two reposts of one original URL; two posts with the same words."""
+    _groups(report, files, lambda f: f.record.output.casefold(), lambda f: ("slug",),
+            lambda f: f"same URL {f.record.url} as")
+    posts = [f for f in files if f.kind == "post"]
+    _groups(report, posts, lambda f: normalise_url(f.record.source.url) if f.record.source and f.record.source.url else None,
+            lambda f: ("source", "url"), lambda f: "same original article (source.url) as")
+    _groups(report, posts, lambda f: body_fingerprint(f.record.body_html), lambda f: (),
+            lambda f: "same text as")
+
+
+def _groups(report: Report, files: list[_File], key: Callable, where: Callable, what: Callable) -> None:
+    by_key: dict[str, list[_File]] = {}
+    for f in files:
+        k = key(f)
+        if k:
+            by_key.setdefault(k, []).append(f)
+    for group in by_key.values():
+        for f in group[1:] if len(group) > 1 else ():
+            others = ", ".join(o.rel for o in group if o is not f)
+            report.add(f, f.line(*where(f)), "error", f"{what(f)} {others}", "duplicate")
+
+
+def check_outputs(config: Config, files: list[_File], drafts: bool, report: Report) -> set[str] | None:
+    """Plan the site as the build would (future posts included) and report URL collisions with
+    generated pages and static files; returns every output path, or None when the plan failed."""
+    posts = _unique_urls(f.record for f in files if f.kind == "post")
+    pages = _unique_urls(f.record for f in files if f.kind == "page")
+    site = content.build_model(config, posts, pages, drafts=drafts, now=datetime.max.replace(tzinfo=config.tz))
+    from repost.build import static_files
+
+    statics = static_files(config, _Recorder([]))
+    try:
+        plan = render.plan_outputs(site)
+        render.check_collisions([(o.path, o.source) for o in plan] + [(rel, config.rel(src)) for rel, src in statics.items()])
+    except RepostError as exc:
+        for err in exc.errors if isinstance(exc, ErrorList) else [exc]:
+            report.add(getattr(err, "path", None) or "content", None, "error", getattr(err, "message", str(err)), "duplicate")
+        return None
+    return {o.path for o in plan} | set(statics)
+
+
+def _unique_urls(records: Iterable) -> list:
+    seen, out = set(), []
+    for r in records:
+        if r.output.casefold() not in seen:
+            seen.add(r.output.casefold())
+            out.append(r)
+    return out
+
+
+def check_links(config: Config, files: list[_File], outputs: set[str] | None, report: Report) -> None:
+    """Disallowed schemes in the Markdown; internal links and images that point nowhere."""
+    base_path = urlsplit(config.base_url).path or "/"
+    for f in files:
+        if links.suspicious(f.text):
+            body_line = _body_line(f)
+            for link in links.markdown_links(f.text.split("\n", body_line - 1)[-1] if body_line > 1 else f.text):
+                scheme = links.scheme_of(link.url)
+                if links.allowed(link.url):
+                    continue
+                level = "error" if scheme in links.DANGEROUS_SCHEMES else "warning"
+                report.add(f, body_line + link.line, level, f"{link.kind} with disallowed scheme '{scheme}:' "
+                           f"({_short(link.url)}); the sanitiser drops it", "links")
+        if outputs is None or f.record is None:
+            continue
+        for url in dict.fromkeys(links.html_links(f.record.body_html)):
+            rel = links.target(url, f.record.url, base_path)
+            if rel is not None and not links.exists(rel, outputs):
+                hint = f" (outside the site's base path {base_path})" if rel == "" else ""
+                report.add(f, _line_of_text(f, url), "error", f"link to {_short(url)} points nowhere in the built site{hint}", "links")
+
+
+def _body_line(f: _File) -> int:
+    f.line()
+    return f._doc.body_line if f._doc is not None else 1
+
+
+def _line_of_text(f: _File, url: str) -> int | None:
+    for needle in (url, unquote(url), html.escape(url)):
+        at = f.text.find(needle)
+        if at >= 0:
+            return f.text.count("\n", 0, at) + 1
+    return None
+
+
+def _short(url: str, limit: int = 80) -> str:
+    url = url.replace("\n", " ").replace("\t", " ")
+    return url if len(url) <= limit else url[: limit - 1] + "…"
+
+
+def check_provenance(config: Config, posts: list[_File], report: Report) -> None:
+    """The raw dump named in `imported.from` still exists and still hashes to `imported.sha256`."""
+    for f in posts:
+        imported = f.record.imported
+        if imported is None:
+            continue
+        origin, digest = imported.get("from"), imported.get("sha256")
+        if not isinstance(origin, str) or not origin.strip():
+            report.add(f, f.line("imported"), "error", "imported.from does not name the raw dump", "provenance")
+            continue
+        try:
+            candidates = [safe_join(base, origin) for base in (config.paths.content, config.root)]
+        except ContentError:
+            report.add(f, f.line("imported", "from"), "error", f"imported.from {origin!r} leaves the site folder", "provenance")
+            continue
+        raw = next((c for c in candidates if c.is_file() and not c.is_symlink()), None)
+        if raw is None:
+            report.add(f, f.line("imported", "from"), "warning", f"raw dump {origin} (imported.from) is missing; "
+                       "provenance cannot be verified", "provenance")
+        elif not isinstance(digest, str) or hashlib.sha256(raw.read_bytes()).hexdigest() != digest.strip().lower():
+            report.add(f, f.line("imported", "sha256"), "error", f"raw dump {origin} no longer matches imported.sha256 "
+                       "(changed since import: re-import it, or restore the original)", "provenance")
+
+
+# ---- normalisation --------------------------------------------------------------------------
+
+def normalise_url(url: str) -> str:
+    """One key per original article: no scheme, host lower case without www., no default port,
+    no trailing slash or fragment, tracking parameters dropped, the rest sorted."""
+    parts = urlsplit(url.strip())
+    host = (parts.hostname or "").lower().removeprefix("www.")
+    port = parts.port if parts.port not in (None, 80, 443) else None
+    path = quote(unquote(parts.path), safe="/:@!$&'()*+,;=-._~").rstrip("/") or ""
+    query = sorted((k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not TRACKING_PARAMS.match(k))
+    return f"{host}{f':{port}' if port else ''}{path}" + (f"?{urlencode(query)}" if query else "")
+
+
+def body_fingerprint(body_html: str) -> str | None:
+    """Hash of the visible words of a body (markup, whitespace and punctuation ignored)."""
+    text = unicodedata.normalize("NFKC", html.unescape(re.sub(r"<[^>]*>", " ", body_html)))
+    words = "".join(ch for ch in text if ch.isalnum()).casefold()
+    if len(words) < MIN_BODY_CHARS:
+        return None
+    return hashlib.sha256(words.encode("utf-8")).hexdigest()
+
+
+# ---- the command ----------------------------------------------------------------------------
+
+def run_checks(config: Config, *, drafts: bool = False) -> Report:
+    """Every check over the site; findings sorted by file and line."""
+    report = Report()
+    files = load(config, report)
+    parsed = [f for f in files if f.record is not None and (drafts or not f.record.draft)]
+    posts = [f for f in parsed if f.kind == "post"]
+    report.posts, report.pages = len([f for f in files if f.kind == "post"]), len([f for f in files if f.kind == "page"])
+    check_attribution(config, posts, report)
+    check_permission(config, posts, report)
+    check_duplicates(config, parsed, report)
+    outputs = check_outputs(config, parsed, drafts, report)
+    check_links(config, [f for f in files if f.text and (f.record is None or drafts or not f.record.draft)], outputs, report)
+    check_provenance(config, posts, report)
+    report.findings.sort(key=lambda x: (x.path, x.line or 0, LEVELS.index(x.level), x.message))
+    return report
+
+
+def command(config: Config, args, ui: UI) -> int:
+    """Print the findings; exit 1 on any error (or any warning with --strict)."""
+    ui = ui or quiet_ui()
+    strict = bool(getattr(args, "strict", False))
+    report = run_checks(config, drafts=bool(getattr(args, "drafts", False)))
+    errors, warnings = report.count("error"), report.count("warning")
+    if getattr(args, "format", "text") == "json":
+        sys.stdout.write(json.dumps([asdict(f) for f in report.findings], ensure_ascii=False, indent=2) + "\n")
+    else:
+        for finding in report.findings:
+            if finding.level == "error" or not ui.quiet:
+                ui.out.print(finding.format(), markup=False, emoji=False, highlight=False)
+        ui.info(f"checked {report.posts} posts and {report.pages} pages: {errors} error(s), {warnings} warning(s)"
+                + (" (--strict: warnings count as errors)" if strict and warnings else ""))
+    return 1 if errors or (strict and warnings) else 0
