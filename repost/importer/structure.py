@@ -209,7 +209,7 @@ def escape_inline(text: str) -> str:
     text = re.sub(r"\[(?=[^\]]*\][(\[:])", r"\\[", text)
     text = re.sub(r"\[(?=\^)", r"\\[", text)
     text = re.sub(r"!(?=\\\[)", r"\\!", text)
-    text = re.sub(r"&(?=#?[A-Za-z0-9]+;)", "&amp;", text)
+    text = re.sub(r"&(?=#|[A-Za-z]{2,})", "&amp;", text)
     text = re.sub(r"<(?=[A-Za-z/!?])", "&lt;", text)
     text = re.sub(r"\{(?=[:#.])", r"\\{", text)
     return text
