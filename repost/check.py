@@ -98,7 +98,7 @@ def load(config: Config, report: Report) -> list[_File]:
     post_files, page_files = content.collect(config, _Recorder(notes))
     for note in notes:
         path, _, msg = note.rpartition(": ")
-        report.add(config.rel(Path(path)) if path else "content", None, "warning", msg, "files")
+        report.add(_rel(config, Path(path)) if path else "content", None, "warning", msg, "files")
     files = [_File(p, config.rel(p), "post") for p in post_files] + [_File(p, config.rel(p), "page") for p in page_files]
     for f in files:
         try:
@@ -134,6 +134,14 @@ def _add_warning(report: Report, f: _File, text: str) -> None:
         report.add(f, int(line) if line.isdigit() else None, "warning", match.group("msg"), "schema")
     else:
         report.add(f, None, "warning", text, "schema")
+
+
+def _rel(config: Config, path: Path) -> str:
+    """Like config.rel, without resolving (a symlink is named where it is, not where it points)."""
+    try:
+        return Path(path).absolute().relative_to(config.root).as_posix()
+    except ValueError:
+        return config.rel(path)
 
 
 class _Recorder:
@@ -189,11 +197,10 @@ def check_duplicates(config: Config, files: list[_File], report: Report) -> None
     posts = [f for f in files if f.kind == "post"]
     _groups(report, posts, lambda f: normalise_url(f.record.source.url) if f.record.source and f.record.source.url else None,
             lambda f: ("source", "url"), lambda f: "same original article (source.url) as")
-    _groups(report, posts, lambda f: body_fingerprint(f.record.body_html), lambda f: (),
-            lambda f: "same text as")
+    _groups(report, posts, lambda f: body_fingerprint(f.record.body_html), None, lambda f: "same text as")
 
 
-def _groups(report: Report, files: list[_File], key: Callable, where: Callable, what: Callable) -> None:
+def _groups(report: Report, files: list[_File], key: Callable, where: Callable | None, what: Callable) -> None:
     by_key: dict[str, list[_File]] = {}
     for f in files:
         k = key(f)
@@ -202,7 +209,8 @@ def _groups(report: Report, files: list[_File], key: Callable, where: Callable, 
     for group in by_key.values():
         for f in group[1:] if len(group) > 1 else ():
             others = ", ".join(o.rel for o in group if o is not f)
-            report.add(f, f.line(*where(f)), "error", f"{what(f)} {others}", "duplicate")
+            line = f.line(*where(f)) if where else _body_line(f)
+            report.add(f, line, "error", f"{what(f)} {others}", "duplicate")
 
 
 def check_outputs(config: Config, files: list[_File], drafts: bool, report: Report) -> set[str] | None:

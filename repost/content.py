@@ -480,8 +480,7 @@ def front_matter_errors(config: Config, rel: str, text: str, *, page: bool = Fal
               lambda: f.when("updated", tz), lambda: f.flag("draft"), lambda: f.text("lang"),
               lambda: f.text("description"), lambda: f.text("slug") and check_slug(f.text("slug"), rel, doc.line_of("slug"))]
     if page:
-        probes += [lambda: f.flag("menu", True), lambda: _page_url(f.text("permalink") or "/x/", f),
-                   lambda: parse_page(config, Path(rel), rel, text)]
+        probes += [lambda: f.flag("menu", True), lambda: _page_url(f.text("permalink") or "/x/", f), lambda: _weight(f)]
     else:
         probes += [f.tags, lambda: f.text("summary"), lambda: _source(f, tz), lambda: f.text("copyright"),
                    lambda: f.text("license"), lambda: _mapping(f, "imported"), lambda: _permission(f)]
@@ -493,6 +492,13 @@ def front_matter_errors(config: Config, rel: str, text: str, *, page: bool = Fal
             if all(exc.format() != e.format() for e in errors):
                 errors.append(exc)
     return errors, list(dict.fromkeys(f.warnings))
+
+
+def _weight(f: _Fields) -> int:
+    weight = f.doc.meta.get("weight", 0)
+    if isinstance(weight, bool) or not isinstance(weight, int):
+        raise f.error("weight", "'weight' must be an integer")
+    return weight
 
 
 def _permission(f: _Fields) -> str | None:

@@ -104,7 +104,7 @@ def html_links(fragment: str) -> list[str]:
     return [html.unescape(m.group(2)) for m in _ATTR.finditer(fragment)]
 
 
-def target(url: str, page_url: str, base_path: str = "/") -> str | None:
+def target(url: str, page_url: str = "/", base_path: str = "/") -> str | None:
     """The output-relative path `url` lands on from `page_url`; None for external links and
     fragments; "" for a path outside the site's base path (it cannot exist)."""
     if not url.strip() or url.lstrip().startswith("#") or not allowed(url):
@@ -144,4 +144,4 @@ def crawl(output: Path, base_path: str = "/") -> list[tuple[str, str]]:
 
 def _attr_values(doc) -> Iterable[str]:
     for attr in ("href", "src"):
-        yield from doc.xpath(f"//*[not(self::link[@rel='canonical'])]/@{attr}")
+        yield from doc.xpath(f"//@{attr}")
