@@ -25,8 +25,13 @@ NOW = datetime(2026, 11, 27, 5, 20, tzinfo=timezone.utc)
 
 
 def rendered_text(body: str) -> str:
-    """What a reader sees: the body rendered by Python-Markdown, as text."""
-    page = markdown.markdown(body, extensions=["fenced_code"])
+    """What a reader sees: the body rendered by the build's renderer (else Python-Markdown), as text."""
+    try:
+        from repost.markup import render_markdown
+
+        page = render_markdown(body, timeout=None)
+    except ImportError:
+        page = markdown.markdown(body, extensions=["fenced_code"])
     return lxml_html.fromstring(f"<div>{page}</div>").text_content()
 
 

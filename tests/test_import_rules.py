@@ -25,8 +25,26 @@ def run(text: str, name: str = "dump.txt", **kw):
     return import_dump(text.encode("utf-8"), PACKS, CONFIG, name=name, now=NOW, **kw)
 
 
-def page_text(body: str) -> str:
-    return lxml_html.fromstring(f"<div>{markdown.markdown(body, extensions=['fenced_code'])}</div>").text_content()
+def _renderers():
+    """The build's renderer (markdown-it-py, CommonMark) when present, and Python-Markdown."""
+    out = [lambda body: markdown.markdown(body, extensions=["fenced_code"])]
+    try:
+        from repost.markup import render_markdown
+
+        out.insert(0, lambda body: render_markdown(body, timeout=None))
+    except ImportError:
+        pass
+    return out
+
+
+RENDERERS = _renderers()
+
+
+def page_text(body: str, render=None) -> str:
+    """What a reader sees of the body; every renderer must agree."""
+    texts = [lxml_html.fromstring(f"<div>{r(body)}</div>").text_content() for r in ([render] if render else RENDERERS)]
+    assert all(" ".join(t.split()) == " ".join(texts[0].split()) for t in texts), texts
+    return texts[0]
 
 
 # -- tricky lines ---------------------------------------------------------------------------------
