@@ -15,6 +15,7 @@ from repost.errors import ContentError
 
 # Characters that are invalid in XML 1.0 or dangerous in titles (bidi overrides, BOM inside text).
 _BAD_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufeff\ufffe\uffff\u200b\u202a-\u202e\u2066-\u2069]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 _FENCE = re.compile(r"^---[ \t]*$")
 _END = re.compile(r"^(?:---|\.\.\.)[ \t]*$")
 
@@ -56,5 +57,19 @@ def split(text: str, path: str | Path | None = None) -> Document:
         doc.data = {}
     if not isinstance(doc.data, dict):
         raise ContentError(path, 2, f"front matter must be a mapping of keys to values, not a {type(doc.data).__name__}")
+    _check_strings(doc.data, (), doc, path)
     body = "\n".join(lines[end + 1:])
     return Document(doc.data, doc, body, end + 2)
+
+
+def _check_strings(value: Any, key: tuple, doc: safeyaml.YamlDoc, path) -> None:
+    """YAML escapes can smuggle lone surrogates ("\\ud800") that no file or URL can hold."""
+    if isinstance(value, dict):
+        for k, v in value.items():
+            _check_strings(k, key, doc, path)
+            _check_strings(v, key + (k,), doc, path)
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            _check_strings(v, key + (i,), doc, path)
+    elif isinstance(value, str) and _SURROGATE.search(value):
+        raise ContentError(path, doc.line_of(*key), "text contains an invalid character (a lone UTF-16 surrogate escape)")

@@ -265,3 +265,17 @@ def test_editor_and_hidden_files_are_ignored(tmp_path):
     root = make_site(tmp_path, {"content/posts/ok.md": post("ok"), "content/posts/.#ok.md": "junk",
                                 "content/posts/ok.md~": "junk", "content/posts/_notes.md": "junk"})
     assert [p.title for p in load_site(load(root)).posts] == ["ok"]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(min_size=1, max_size=30))
+def test_property_any_explicit_slug_is_refused_or_stays_inside(tmp_path_factory, slug):
+    root = tmp_path_factory.getbasetemp() / "prop-slug"
+    root.mkdir(exist_ok=True)
+    text = f"---\ntitle: t\ndate: 2026-01-01T00:00:00+08:00\nslug: {_yaml_str(slug)}\n---\n"
+    try:
+        p = parse_post(_config(root), root / "p.md", "p.md", text)
+    except ContentError:
+        return
+    target = safe_join(root, p.output)
+    assert target.is_relative_to(root.resolve()) and target.parent.parent == (root / "posts").resolve()

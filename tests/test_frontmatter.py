@@ -79,3 +79,9 @@ def test_invalid_yaml_names_the_line():
 def test_clean_text_drops_controls_and_bidi_overrides():
     assert clean_text("a\x00b\x0bc\u202ed\u200be\r\nf\u2028g") == "abcde\nf\ng"
     assert clean_text("\ttab\nkeeps\u200dzwj") == "\ttab\nkeeps\u200dzwj"
+
+
+def test_lone_surrogate_escapes_are_an_error_with_the_line():
+    with pytest.raises(ContentError) as info:
+        split('---\ntitle: ok\nslug: "\\ud800\\udc00"\n---\n', "p.md")
+    assert info.value.line == 3 and "surrogate" in info.value.message
