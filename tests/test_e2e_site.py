@@ -273,3 +273,57 @@ def test_no_external_fonts_or_cdns(sites):
         doc = _doc(page)
         for url in doc.xpath("//link[@rel='stylesheet']/@href | //script/@src | //img/@src"):
             assert not urlsplit(url).netloc, (page, url)
+
+
+# ---- a real browser: responsive, dark mode, visible attribution ----------------------------
+
+CHROMIUM = Path("/usr/bin/chromium")
+
+
+@pytest.fixture(scope="module")
+def served(sites):
+    """The fixture site over HTTP on 127.0.0.1 (its base path is /blog/)."""
+    import functools
+    import http.server
+    import threading
+
+    _, out = sites
+    root = out.parent / "webroot"
+    root.mkdir(exist_ok=True)
+    if not (root / "blog").exists():
+        (root / "blog").symlink_to(out)
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(root))
+    handler.log_message = lambda *a: None
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/blog/"
+    server.shutdown()
+
+
+@pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium")
+@pytest.mark.parametrize("width", [1280, 390])
+def test_theme_is_responsive_and_has_dark_mode_in_chromium(served, width):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
+        try:
+            colours = {}
+            for scheme in ("light", "dark"):
+                page = browser.new_page(viewport={"width": width, "height": 900}, color_scheme=scheme)
+                for path in ("", f"posts/{SEED}/", "posts/hostile-title/", "tags/", "archive/"):
+                    page.goto(served + path)
+                    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+                    assert overflow <= 0, (path, width, overflow)
+                page.goto(served + f"posts/{SEED}/")
+                box = page.locator("aside.attribution").bounding_box()
+                body = page.locator("div.post-body").bounding_box()
+                assert box and box["y"] < 900 and abs(box["width"] - body["width"]) < 2  # above the fold, full column
+                colours[scheme] = page.evaluate("getComputedStyle(document.body).backgroundColor")
+                page.keyboard.press("Tab")
+                assert page.evaluate("document.activeElement.className") == "skip-link"
+                page.close()
+            assert colours["light"] != colours["dark"]
+        finally:
+            browser.close()
