@@ -26,6 +26,7 @@ from repost.slug import slugify
 
 HTML_SUFFIXES = (".html", ".htm", ".xhtml", ".mhtml")
 MD_SUFFIXES = (".md", ".markdown")
+_PAGE_FIELDS = ("author", "published", "updated", "copyright", "license", "url", "site_name")
 _FM_RE = re.compile(r"\A---[ \t]*\n(.*?\n)?---[ \t]*(?:\n|\Z)", re.S)
 
 
@@ -113,6 +114,11 @@ def import_dump(source: Path | bytes, packs: Packs, config: Any, *, name: str | 
     body = to_markdown(applied.body, markdown)
 
     meta: dict[str, tuple[Any, str]] = {}
+    if kind == "html":  # the page's chrome (bylines, notices) outside the article, read by the same rules
+        page = apply_packs(split_lines("\n".join(plains), False), pack_list, markdown=False)
+        for key, hit in page.meta.items():
+            if key in _PAGE_FIELDS:
+                meta[key] = (hit.value, f"rule {hit.rule} (page text)")
     for key, hit in applied.meta.items():
         meta[key] = (hit.value, f"rule {hit.rule} (line {hit.line})")
     for key, value in hints.items():  # the page's own metadata beats text rules

@@ -49,8 +49,15 @@ def page_text_lines(doc) -> list[str]:
     """Visible text of the whole page, line by line (for pack detection)."""
     body = doc.find("body")
     root = body if body is not None else doc
-    text = "\n".join(t for t in root.itertext(tag=etree.Element) if t and t.strip())
-    return [ln.strip() for ln in text.split("\n") if ln.strip()]
+    hidden = {"script", "style", "noscript", "template", "svg"}
+    parts = []
+    for el in root.iter(etree.Element):
+        if el.tag in hidden or any(a.tag in hidden for a in el.iterancestors()):
+            continue
+        for text in (el.text, *(c.tail for c in el)):
+            if text and text.strip():
+                parts.append(text.strip())
+    return [ln.strip() for ln in "\n".join(parts).split("\n") if ln.strip()]
 
 
 def extract(doc, selectors: list[dict[str, tuple[str, ...]]], path: str | None = None) -> HtmlArticle:
