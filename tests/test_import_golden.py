@@ -85,3 +85,40 @@ def test_every_pack_has_a_golden_case(tmp_path):
     covered = {CASES[n]["platform"] for n in CASES} | {"generic"}
     missing = set(packs.ids) - covered - {"unknown"}
     assert not missing, f"packs without a golden case: {sorted(missing)}"
+
+
+SEED = Path(__file__).resolve().parents[1] / "content" / "raw" / "jianshu-12306.txt"
+SEED_POST = SEED.parents[1] / "posts" / "12306-jie-ru-wei-xin-zhi-fu-le-bei-hou-geng-da-de-gu-shi-shi-shen-me.md"
+
+
+def test_seed_golden(tmp_path):
+    """The seed: every paragraph kept, heading and list structured, outro/notice/sidebar gone."""
+    config = parse_config("timezone: Asia/Shanghai\n", tmp_path)
+    result = import_dump(SEED, load_packs(config), config, now=NOW, origin="raw/jianshu-12306.txt")
+    golden = GOLDEN / "seed-jianshu-12306.md"
+    if os.environ.get("REPOST_REGEN"):
+        golden.write_text(result.text, encoding="utf-8")
+    assert result.text == golden.read_text(encoding="utf-8")
+    fm, body = result.front_matter, result.body
+    assert fm["slug"] == SEED_POST.stem
+    assert fm["source"] == {"platform": "jianshu", "site_name": "简书", "author": None, "url": None, "published": None}
+    assert fm["copyright"] == "©著作权归作者所有,转载或内容合作请联系作者" and fm["permission"] == "pending"
+    assert "\n## 持久战:微信的“连接”能否赢下支付宝“深耕”\n" in body
+    assert body.count("\n- 1、") + body.count("\n- 2、") + body.count("\n- 3、") == 3
+    raw_paragraphs = SEED.read_text(encoding="utf-8").split("•END•")[0].split("\n")[1:]
+    text = rendered_text(body)
+    for para in (p for p in raw_paragraphs if p.strip() and "感谢您的阅读" not in p):
+        assert para.strip() in text
+    for junk in ("感谢您的阅读", "•END•", "©", "推荐阅读", "沈念sama", "序言"):
+        assert junk not in body
+
+
+def test_committed_seed_post_matches_the_importer():
+    """content/posts/<seed>.md is what the importer writes for the seed (only the times differ)."""
+    if not SEED_POST.is_file():
+        pytest.skip("seed post not generated yet")
+    config = parse_config("", SEED.parents[2])
+    fresh = import_dump(SEED, load_packs(config), config, origin="raw/jianshu-12306.txt")
+    committed = SEED_POST.read_text(encoding="utf-8")
+    assert committed.split("\n---\n", 1)[1] == fresh.body
+    assert f'sha256: "{fresh.sha256}"' in committed
