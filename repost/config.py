@@ -246,6 +246,9 @@ def _permalink(value: str, err) -> str:
     except ValueError as exc:
         err(("permalink",), f"bad permalink pattern: {exc}")
         return Config.permalink
+    if any(seg in (".", "..") or "\\" in seg for seg in value.split("/")):
+        err(("permalink",), "permalink may not contain '.', '..' or '\\' segments")
+        return Config.permalink
     bad = [f for f in fields if f not in PERMALINK_FIELDS]
     if bad or "slug" not in fields:
         err(("permalink",), f"permalink may use {{{'}, {'.join(PERMALINK_FIELDS)}}} and must contain {{slug}}")

@@ -20,7 +20,7 @@ from lxml import html as lxml_html
 from repost import frontmatter, markup
 from repost.config import PERMISSIONS, Config
 from repost.errors import ContentError, ErrorList
-from repost.slug import check_slug, slugify
+from repost.slug import RESERVED, WINDOWS_RESERVED, check_slug, slugify
 from repost.ui import UI, quiet_ui
 
 POST_KEYS = frozenset("title slug date updated tags summary description source copyright license permission draft imported lang".split())
@@ -282,6 +282,8 @@ def _slug(config: Config, f: _Fields, title: str, rel: str) -> str:
     slug = slugify(title, config.slug, fallback_seed=rel)
     if not any(ch.isalnum() for ch in title):
         f.warnings.append(f"{rel}:{f.doc.line_of('title')}: title gives no slug; using {slug!r} (set 'slug' to choose one)")
+    elif slug.endswith("-post") and slug[:-5] in RESERVED | WINDOWS_RESERVED and not re.search(r"post\W*$", title, re.I):
+        f.warnings.append(f"{rel}:{f.doc.line_of('title')}: slug {slug[:-5]!r} is reserved; using {slug!r} (set 'slug' to choose one)")
     return check_slug(slug, rel, f.doc.line_of("title"))
 
 
@@ -374,8 +376,8 @@ def post_url(config: Config, slug: str, when: datetime) -> tuple[str, str]:
 
 
 def _page_url(permalink: str, f: _Fields) -> tuple[str, str]:
-    if not (permalink.startswith("/") and permalink.endswith("/")) or permalink == "/":
-        raise f.error("permalink", f"page permalink must start and end with '/' and not be '/', not {permalink!r}")
+    if not (permalink.startswith("/") and permalink.endswith("/")) or permalink == "/" or "//" in permalink:
+        raise f.error("permalink", f"page permalink must start and end with one '/' and not be '/', not {permalink!r}")
     for part in permalink.strip("/").split("/"):
         check_slug(part, f.rel, f.doc.line_of("permalink"))
     return quote(permalink, safe="/-._~"), permalink.strip("/") + "/index.html"

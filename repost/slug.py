@@ -19,7 +19,7 @@ RESERVED = frozenset(
 WINDOWS_RESERVED = frozenset(
     ["con", "prn", "aux", "nul"] + [f"com{i}" for i in range(10)] + [f"lpt{i}" for i in range(10)]
 )
-_SAFE_SLUG = re.compile(r"^[^\x00-\x1f/\\?#%\"<>|*:\x7f]+$")
+_SAFE_SLUG = re.compile(r"^[^\x00-\x1f/\\?#%\"<>|*:\x7f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]+$")
 
 
 def slugify(title: str, style: str = "pinyin", *, fallback_seed: str = "") -> str:

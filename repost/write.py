@@ -101,6 +101,9 @@ class Writer:
     # -- internals
 
     def _claim(self, rel: str) -> Path | None:
+        parts = rel.split("/")
+        if rel.startswith("/") or "\\" in rel or "\x00" in rel or any(p in ("", ".", "..") for p in parts):
+            raise ContentError(None, None, f"refusing to write {rel!r}: output paths must stay inside the output folder")
         if rel in self._seen:
             raise ContentError(None, None, f"two outputs want /{rel}")
         self._seen.add(rel)
