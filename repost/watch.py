@@ -2,7 +2,7 @@
 
 Why it is shaped like this: one save in an editor is a burst of events (a temp file, a rename, a
 backup deleted) and a `git checkout` is hundreds, so a background loop waits for a quiet period
-(~150 ms), builds the whole batch once, and queues exactly one more build for whatever arrives
+(~100 ms), builds the whole batch once, and queues exactly one more build for whatever arrives
 during a build (the mkdocs / Eleventy model). Builds run on that one thread, so they never overlap.
 The output and cache folders are never watched for changes, so a build cannot trigger itself.
 """
@@ -202,7 +202,7 @@ class Rebuilder:
     Changes that arrive during a build are collected and become exactly one more build.
     """
 
-    def __init__(self, build: Callable[[frozenset[Change]], Any], *, quiet: float = 0.15,
+    def __init__(self, build: Callable[[frozenset[Change]], Any], *, quiet: float = 0.1,
                  max_wait: float = 3.0, ui: UI | None = None):
         self.build, self.quiet, self.max_wait, self.ui = build, quiet, max_wait, ui or UI(quiet=True)
         self._cond = threading.Condition()
@@ -335,7 +335,7 @@ def css_only(result: Any) -> Any:
 
 
 def watch_and_rebuild(targets: Targets, build: Callable[[frozenset[Change]], Any], *, poll: bool = False,
-                      ui: UI | None = None, quiet: float = 0.15) -> tuple[Watcher, Rebuilder]:
+                      ui: UI | None = None, quiet: float = 0.1) -> tuple[Watcher, Rebuilder]:
     """Start a Watcher feeding a Rebuilder; each batch re-arms replaced folders, then builds."""
 
     def run(batch: frozenset[Change]) -> None:
