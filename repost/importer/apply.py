@@ -182,6 +182,8 @@ def _header_stage(packs: list[Pack], doc: _Doc, keep_first: int | None) -> None:
         for rule in pack.header_end:
             for k in range(min(limit, len(free))):
                 hit = _match(rule, doc, free, k)
+                if hit and k + hit[0] - 1 >= limit:
+                    continue
                 if hit and (last is None or free[k + hit[0] - 1] > last[0]):
                     last = (free[k + hit[0] - 1], rule.name)
     if last is None:

@@ -241,9 +241,9 @@ def _rules(pack_id: str, section: str, items: Any, err, allowed: set) -> Iterabl
         if zone not in ZONES:
             err(keys + ("zone",), f"zone must be one of {', '.join(ZONES)}")
         pattern = item.get("pattern")
-        multi = isinstance(pattern, str) and ("\\n" in pattern or "\n" in pattern)
+        multi = isinstance(pattern, str) and _spans_lines(pattern)
         lines = item.get("lines", 12 if multi else 1)
-        if isinstance(pattern, str) and multi:
+        if isinstance(pattern, str) and (multi or lines > 1):
             pattern = f"(?:{pattern})(?=\\n|\\Z)"
         if not isinstance(lines, int) or isinstance(lines, bool) or not 1 <= lines <= MAX_WINDOW:
             err(keys + ("lines",), f"lines must be an integer from 1 to {MAX_WINDOW}")
@@ -258,6 +258,12 @@ def _rules(pack_id: str, section: str, items: Any, err, allowed: set) -> Iterabl
                 continue
         name = item.get("name") or f"{section}[{i}]"
         yield Rule(f"{pack_id}.{name}", regex, zone, lines, bool(item.get("keep")), bool(item.get("anywhere")))
+
+
+def _spans_lines(pattern: str) -> bool:
+    """A newline outside character classes (`[^\\n]` alone does not make a multi-line pattern)."""
+    outside = re.sub(r"\[(?:\\.|[^\]\\])*\]", "", pattern)
+    return "\\n" in outside or "\n" in outside
 
 
 def _licenses(items: Any, err) -> Iterable[License]:

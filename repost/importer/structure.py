@@ -8,6 +8,7 @@ so the rendered page shows exactly the dump's words.
 from __future__ import annotations
 
 import re
+import textwrap
 
 from repost.importer.blocks import Line
 
@@ -68,7 +69,7 @@ def _from_plain(body: list[Line]) -> str:
         prev_kind = kind
     fenced = []
     for block, kind in zip(blocks, _kinds_of_blocks(kinds)):
-        fenced.append(_fence(block) if kind == "code" else block)
+        fenced.append(_fence(textwrap.dedent(block)) if kind == "code" else block)
     return "\n\n".join(fenced)
 
 
@@ -99,6 +100,9 @@ def _classify(items: list[str], texts: list[str]) -> list[str]:
             kinds.append("ul")
         else:
             kinds.append(_heading_level(text) or "p")
+    for i in range(len(kinds) - 1):  # "def f(x):" / "if (x) {" just before indented code belongs to it
+        if kinds[i] == "p" and kinds[i + 1] == "code" and re.search(r"[:{]$", texts[i]) and not re.search(r"[\u4e00-\u9fff]", texts[i]):
+            kinds[i] = "code"
     _runs(texts, kinds, _ORDERED, "ol")
     _runs(texts, kinds, _CN_ORDERED, "cn")
     for i, text in enumerate(texts):
@@ -158,7 +162,7 @@ def _standalone_heading(texts: list[str], kinds: list[str], i: int) -> bool:
 
 def _render(raw: str, text: str, kind: str) -> str:
     if kind == "code":
-        return raw.replace("\t", "    ")[4:] if raw.startswith("    ") else raw[1:]
+        return raw.replace("\t", "    ")
     if kind == "image":
         return f"![]({text})"
     if kind in ("h2", "h3", "h4"):
