@@ -80,8 +80,9 @@ class Writer:
         if not self.changed and not removed:
             return [], []
         self._begin()
-        moved = self._move_preserved(self.output, self._temp)
+        moved: list[str] = []
         try:
+            self._move_preserved(self.output, self._temp, moved=moved)
             old = swap_in(self._temp, self.output)
         except OSError as exc:
             self._move_preserved(self._temp, self.output, only=moved)
@@ -151,8 +152,9 @@ class Writer:
             reason = "disk full" if exc.errno == errno.ENOSPC else (exc.strerror or str(exc))
             raise ContentError(self.output / rel, None, f"cannot write: {reason}") from None
 
-    def _move_preserved(self, src: Path | None, dst: Path | None, only: list[str] | None = None) -> list[str]:
-        moved = []
+    def _move_preserved(self, src: Path | None, dst: Path | None, only: list[str] | None = None,
+                        moved: list[str] | None = None) -> list[str]:
+        moved = [] if moved is None else moved  # filled as it goes, so a failure midway can be undone
         if src is None or dst is None or not src.is_dir():
             return moved
         for name in only if only is not None else PRESERVE:
