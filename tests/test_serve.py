@@ -670,3 +670,57 @@ def test_cli_serve_prints_url_serves_and_stops_on_ctrl_c(tmp_path):
             proc.kill()
     assert proc.returncode == 0, err
     assert "Traceback" not in err and "stopped" in out
+
+
+def test_first_build_failing_still_serves_and_recovers(tmp_path):
+    import shutil
+
+    from repost.config import load_config
+
+    root = tmp_path / "blog"
+    shutil.copytree(FIXTURE / "site", root)
+    post = root / "content/posts/first-post.md"
+    good = post.read_text()
+    post.write_text("---\ntitle: [broken\n---\n")
+    session = start(load_config(root / "config.yaml"), port=0, ui=capture_ui())
+    threading.Thread(target=session.server.serve_forever, args=(0.05,), daemon=True).start()
+    try:
+        page = get(session.server, "/")
+        assert page.status == 404 and "repost-error-overlay" in page.text and "first-post.md" in page.text
+        sse = SSE(session.server, page_version(session.server))
+        post.write_text(good)
+        assert sse.next()[0] == "reload"
+        sse.close()
+        page = get(session.server, "/")
+        assert page.status == 200 and "First post" in page.text and "repost-error-overlay" not in page.text
+    finally:
+        session.close()
+
+
+def test_port_in_use_is_one_clear_error(tmp_path):
+    import shutil
+    import subprocess
+    import sys
+
+    root = tmp_path / "blog"
+    shutil.copytree(FIXTURE / "site", root)
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        env = {**os.environ, "PYTHONPATH": str(REPO), "COLUMNS": "200"}
+        done = subprocess.run([sys.executable, "-m", "repost", "serve", "--port", str(port)], cwd=root, env=env,
+                              capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1
+    assert f"cannot listen on 127.0.0.1:{port}" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_base_path_of_base_url_is_served(site):
+    srv = serve(site, mount="/blog/")
+    try:
+        assert b"Hello post" in get(srv, "/blog/posts/hello/").body
+        assert get(srv, "/blog/posts/hello").headers["location"] == "/blog/posts/hello/"
+        assert b"Home" in get(srv, "/blog/").body and b"Home" in get(srv, "/").body
+        assert SENTINEL.encode() not in get(srv, "/blog/../secret.txt").raw
+    finally:
+        srv.stop()

@@ -314,10 +314,11 @@ def test_poll_flag_uses_the_polling_observer(root):
 # --- SiteBuild: config reloads, raw dumps, css-only (B8 #47) -----------------------------------------
 class FakeBuild:
     def __init__(self, changed=("index.html",)):
-        self.configs, self.changed, self.log = [], list(changed), None
+        self.configs, self.changed, self.log, self.drafts = [], list(changed), None, []
 
     def __call__(self, config, *, drafts=False, ui=None):
         self.configs.append(config)
+        self.drafts.append(drafts)
         if self.log is not None:
             self.log.append("build")
         return SimpleNamespace(changed=list(self.changed), removed=[])
@@ -408,3 +409,11 @@ def test_site_build_marks_css_batches(root):
     css = Change("static", root / "static/assets/style.css")
     assert site([css]).changed == ["assets/style.css"]
     assert site([css, Change("content", root / "content/posts/x.md")]).changed == ["assets/style.css", "index.html"]
+
+
+def test_drafts_flag_reaches_the_build(root):
+    from repost.config import load_config
+
+    fake = FakeBuild()
+    SiteBuild(load_config(root / "config.yaml"), drafts=True, build=fake, importer=lambda *a, **k: None)(None)
+    assert fake.drafts == [True]
