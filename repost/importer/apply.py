@@ -154,6 +154,12 @@ def _near_end(doc: _Doc, idxs: list[int], k: int) -> bool:
     return doc.chars(after) < doc.chars(before)
 
 
+def _after_body(doc: _Doc, idxs: list[int], k: int) -> bool:
+    """Unmistakable UI markers (`anywhere: true`) only need some body text before them."""
+    free = set(doc.free())
+    return doc.chars([i for i in idxs[:k] if i in free]) >= 40 or _near_end(doc, idxs, k)
+
+
 def _footer_stage(packs: list[Pack], doc: _Doc) -> None:
     free = doc.worded()
     best: tuple[int, int, Rule] | None = None  # (free position, last idx of marker, rule)
@@ -163,7 +169,7 @@ def _footer_stage(packs: list[Pack], doc: _Doc) -> None:
                 if best is not None and k >= best[0]:
                     break
                 hit = _match(rule, doc, free, k)
-                if hit and (rule.anywhere or _near_end(doc, free, k)):
+                if hit and (_after_body(doc, free, k) if rule.anywhere else _near_end(doc, free, k)):
                     best = (k, free[k + hit[0] - 1], rule)
                     break
     if best is None:

@@ -166,7 +166,8 @@ def _render(raw: str, text: str, kind: str) -> str:
     if kind == "image":
         return f"![]({text})"
     if kind in ("h2", "h3", "h4"):
-        return "#" * int(kind[1]) + " " + escape_inline(text)
+        title = escape_inline(text)
+        return "#" * int(kind[1]) + " " + (title[:-1] + "\\#" if title.endswith("#") else title)
     if kind == "ul":
         m = _BULLET.match(text) or _MD_BULLET.match(text)
         return "- " + escape_inline(text[m.end():])
@@ -189,7 +190,7 @@ def escape_block(text: str) -> str:
 
 def escape_line_start(text: str) -> str:
     """Escape what is special only at the start of a line (headings, quotes, list markers, rules)."""
-    if _HR.match(text) or re.match(r"^(?:=+|-+)\s*$", text):
+    if _HR.match(text) or re.match(r"^-+\s*$", text):
         return "\\" + text
     m = re.match(r"^(#|>|[-+*](?=\s|$)|\d+(?=[.)](?:\s|$)))", text)
     if m:
@@ -201,19 +202,19 @@ def escape_line_start(text: str) -> str:
 
 def escape_inline(text: str) -> str:
     """Escape only what Markdown would interpret, so plain words survive byte for byte."""
-    text = re.sub(r"\\(?=[\\`*_{}\[\]()#+\-.!|<>~=^:&$])", r"\\\\", text)
+    text = re.sub(r"\\(?=[!-/:-@\[-`{-~])", r"\\\\", text)  # before ASCII punctuation (CommonMark)
     if text.count("*") >= 2:
         text = text.replace("*", "\\*")
     if text.count("_") >= 2 and re.search(r"(?<!\w)_|_(?!\w)", text):
-        text = re.sub(r"(?<!\\)_", r"\\_", text)
+        text = text.replace("_", "\\_")
     if text.count("`") >= 2:
         text = text.replace("`", "\\`")
-    if "~~" in text:
-        text = text.replace("~", "\\~")
     text = re.sub(r"\[(?=[^\]]*\][(\[:])", r"\\[", text)
     text = re.sub(r"\[(?=\^)", r"\\[", text)
     text = re.sub(r"!(?=\\\[)", r"\\!", text)
     text = re.sub(r"&(?=#|[A-Za-z]{2,})", "&amp;", text)
     text = re.sub(r"<(?=[A-Za-z/!?])", "&lt;", text)
     text = re.sub(r"\{(?=[:#.])", r"\\{", text)
+    if "~~" in text:  # strikethrough in GFM; Python-Markdown has no `\~`, so an entity
+        text = text.replace("~", "&#126;")
     return text
