@@ -160,9 +160,16 @@ def import_paths(config: Any, paths: list[Path] | None = None, *, platform: str 
     posts = config.paths.posts
     index = _Index(posts)
     max_size = config.import_.max_size
+    cache: list[Packs] = [packs] if packs is not None else []
+
+    def load() -> Packs:  # only when some dump needs converting: the no-op run never parses packs
+        if not cache:
+            cache.append(load_packs(config))
+        return cache[0]
+
     for path in files:
-        outcome = _one(config, path, index, packs, max_size, platform=platform, force=force,
-                       dry_run=dry_run, lossy=lossy, now=now, load=lambda: load_packs(config))
+        outcome = _one(config, path, index, None, max_size, platform=platform, force=force,
+                       dry_run=dry_run, lossy=lossy, now=now, load=load)
         if outcome.status == "failed":
             summary.errors.append(ContentError(path, None, outcome.message))
         if outcome.status == "imported" and outcome.target is not None:

@@ -77,7 +77,10 @@ def import_dump(source: Path | bytes, packs: Packs, config: Any, *, name: str | 
     else:
         path = Path(source)
         name = name or path.name
+        cap = getattr(getattr(config, "import_", None), "max_size", 5 * 1024 * 1024)
         try:
+            if path.stat().st_size > cap:  # refuse before reading: memory stays bounded
+                raise ContentError(path, None, f"file is {path.stat().st_size:,} bytes, over the import size cap of {cap:,} bytes (import.max_size)")
             data = path.read_bytes()
         except OSError as exc:
             raise ContentError(path, None, f"cannot read: {exc.strerror}") from None
