@@ -186,7 +186,7 @@ PROBES = [
     "/%c0%ae%c0%ae/secret.txt", "/%c0%ae%c0%ae%c0%afsecret.txt", "/%e0%80%ae%e0%80%ae/secret.txt",
     "/../site-leak/secret", "/..%2fsite-leak%2fsecret", "/%2e%2e/site-leak/secret",
     "/link.txt", "/linkdir/secret", "/linkdir/", "/.env", "/.git/config", "/%2eenv", "/.git/",
-    "/posts/%00/index.html", "/%0d%0aSet-Cookie:x",
+    "/posts/%00/index.html", "/%0d%0aSet-Cookie:x", "/.repost/client.js", "/.repost/",
 ]
 
 
