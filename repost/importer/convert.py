@@ -217,9 +217,9 @@ def _warn_meta(fm: dict, platform: str, body: str, warnings: list[str]) -> None:
 
 
 def _strip_site_suffix(title: str) -> str:
-    """'Title - 简书', 'Title_CSDN博客', 'Title | by X | Medium' -> 'Title'."""
-    parts = re.split(r"\s+[-–—|]\s+|_(?=[^_]*(?:博客|CSDN)[^_]*$)", title)
-    return parts[0].strip() if parts and len(parts[0].strip()) >= 2 else title
+    """'Title - 简书', 'Title_CSDN博客', 'Title | Site' -> 'Title': only the last short segment goes."""
+    m = re.match(r"^(.{2,}?)(?:\s+[-–—|]\s+|_)([^-–—|_]{1,30})$", title)
+    return m.group(1).strip() if m else title
 
 
 def _split_front_matter(text: str, name: str) -> tuple[str, dict]:

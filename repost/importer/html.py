@@ -75,6 +75,13 @@ def extract(doc, selectors: list[dict[str, tuple[str, ...]]], path: str | None =
                     result.sources["_pack"] = result.sources.get("_pack", "") + key
                     break
     result.sources.pop("_pack", None)
+    if "title" not in result.meta:
+        page_title = result.meta.get("page_title", "")
+        h1s = [" ".join(h.text_content().split()) for h in doc.iter("h1")]
+        h1s = [h for h in h1s if h]
+        pick = next((h for h in h1s if h in page_title), h1s[0] if len(h1s) == 1 else None)
+        if pick:
+            result.meta["title"], result.sources["title"] = pick, "h1"
     body = _pick_body(doc, selectors)
     if body is None:
         raise ContentError(path, None, "no article text found in the HTML page")
