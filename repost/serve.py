@@ -17,6 +17,7 @@ import json
 import mimetypes
 import os
 import secrets
+import select
 import shutil
 import socket
 import socketserver
@@ -40,12 +41,12 @@ WILDCARD_HOSTS = ("", "0.0.0.0", "::")
 HTML_SUFFIXES = (".html", ".htm")
 BUILD_WAIT = 10.0  # seconds a request waits for a running build before serving what is there
 PING_EVERY = 15.0
+CHECK_EVERY = 0.5  # how often an idle event stream checks that its client is still there
 
 CLIENT_JS = """(() => {
   if (!window.EventSource) return;
-  const es = new EventSource("%s?v=" + encodeURIComponent(%s));
-  es.addEventListener("reload", () => { es.close(); location.reload(); });
-  es.addEventListener("css", () => {
+  let version = %s, es = null;
+  const swapStylesheets = () => {
     const stamp = Date.now();
     for (const old of document.querySelectorAll('link[rel~="stylesheet"]')) {
       const url = new URL(old.href, location.href);
@@ -56,7 +57,18 @@ CLIENT_JS = """(() => {
       fresh.onload = fresh.onerror = () => old.remove();
       old.after(fresh);
     }
+  };
+  const open = () => {
+    if (es) return;
+    es = new EventSource("%s?v=" + encodeURIComponent(version));
+    es.addEventListener("reload", () => { es.close(); location.reload(); });
+    es.addEventListener("css", (e) => { version = e.lastEventId; swapStylesheets(); });
+  };
+  // Hidden tabs let go of their connection: browsers allow ~6 per host over HTTP/1.1.
+  document.addEventListener("visibilitychange", () => {
+    if (document.hidden) { if (es) { es.close(); es = null; } } else open();
   });
+  if (!document.hidden) open();
 })();"""
 OVERLAY_STYLE = (
     "position:fixed;left:0;right:0;top:0;z-index:2147483647;max-height:70vh;overflow:auto;margin:0;"
@@ -165,9 +177,9 @@ class LiveServer(ThreadingHTTPServer):
         with self._cond:
             self._cond.wait_for(lambda: not self.building or self.stopping, timeout)
 
-    def follow(self, seen: str, send: Callable[[str, str], None]) -> None:
-        """Stream updates to one client until it disconnects or the server stops. A client that
-        saw another version (a newer build, or a previous server run) reloads at once."""
+    def follow(self, seen: str, send: Callable[[str, str], None], alive: Callable[[], bool] = lambda: True) -> None:
+        """Stream updates to one client until it goes away or the server stops. A client that
+        saw another version (a newer build, or a previous server run) is told at once."""
         with self._cond:
             last, version = self.update, self.version
             self.streams += 1
@@ -176,20 +188,26 @@ class LiveServer(ThreadingHTTPServer):
                 token, _, serial = seen.partition(".")
                 follows_on = token == self.token and serial == str(last.serial - 1)
                 send(last.kind if follows_on else "reload", version)
-            self._stream(last, send)
+            self._stream(last, send, alive)
         finally:
             with self._cond:
                 self.streams -= 1
 
-    def _stream(self, last: Update, send: Callable[[str, str], None]) -> None:
+    def _stream(self, last: Update, send: Callable[[str, str], None], alive: Callable[[], bool]) -> None:
+        idle = 0.0
         while True:
             with self._cond:
-                self._cond.wait_for(lambda: self.update is not last or self.stopping, PING_EVERY)
+                self._cond.wait_for(lambda: self.update is not last or self.stopping, CHECK_EVERY)
                 if self.stopping:
                     return
                 update, version = self.update, self.version
             if update is last:
-                send("", "")  # a comment line: finds dead connections
+                if not alive():  # the tab closed or hid itself: free the thread now
+                    return
+                idle += CHECK_EVERY
+                if idle >= PING_EVERY:
+                    send("", "")  # a comment line keeps proxies and idle timers quiet
+                    idle = 0.0
                 continue
             kind = update.kind if update.serial == last.serial + 1 else "reload"  # missed one: reload
             send(kind, version)
@@ -309,7 +327,7 @@ def locate(root: Path, segments: list[str]) -> Path | None:
 
 def inject(page: bytes, version: str, errors: tuple[tuple[str, str], ...]) -> bytes:
     """Add the reload client (and the overlay, if the last build failed) before </body>."""
-    snippet = f"<script>{CLIENT_JS % (EVENTS_PATH, json.dumps(version))}</script>"
+    snippet = f"<script>{CLIENT_JS % (json.dumps(version), EVENTS_PATH)}</script>"
     if errors:
         snippet = overlay(errors) + snippet
     data = snippet.encode()
@@ -422,9 +440,17 @@ class Handler(BaseHTTPRequestHandler):
         try:
             self.wfile.write(b"retry: 1000\n\n")
             self.wfile.flush()
-            self.server.follow(seen, send)
+            self.server.follow(seen, send, self.client_alive)
         except (ConnectionError, TimeoutError):
             pass
+
+    def client_alive(self) -> bool:
+        """An EventSource never sends after its request, so a readable socket means EOF or reset."""
+        try:
+            readable, _, _ = select.select([self.connection], [], [], 0)
+            return not readable or self.connection.recv(1, socket.MSG_PEEK) != b""
+        except (OSError, ValueError):
+            return False
 
     def log_message(self, format: str, *args: Any) -> None:
         self.server.ui.detail(f"{self.address_string()} {format % args}")

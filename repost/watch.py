@@ -56,7 +56,7 @@ class Targets:
         folders = (("raw", p.raw), ("layout", p.layouts), ("static", p.static), ("content", p.content))
         ignore = (p.output, config.root / ".repost-cache")
         return cls(tuple((k, Path(os.path.abspath(f))) for k, f in folders),
-                   Path(os.path.abspath(config.path)) if config.path else None,
+                   Path(config.path).resolve() if config.path else None,
                    tuple(Path(os.path.abspath(i)) for i in ignore))
 
     def classify(self, path: str | Path) -> Change | None:

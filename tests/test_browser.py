@@ -37,8 +37,8 @@ def browser():
 
 
 class Live:
-    def __init__(self, root: Path, url: str):
-        self.root, self.url = root, url
+    def __init__(self, root: Path, server):
+        self.root, self.server_obj, self.url = root, server, server.url
 
     def write(self, rel: str, text: str) -> None:
         """Save the way editors do: a temp file renamed over the original."""
@@ -58,7 +58,7 @@ def live(tmp_path):
     shutil.copytree(FIXTURE / "site", root)
     session = start(load_config(root / "config.yaml"), port=0, ui=UI(quiet=True))
     threading.Thread(target=session.server.serve_forever, args=(0.05,), daemon=True).start()
-    yield Live(root, session.server.url)
+    yield Live(root, session.server)
     session.close()
 
 
@@ -137,3 +137,30 @@ def test_restarted_server_reloads_an_open_tab_once(tmp_path, page):
         assert len(loads) == 2  # the first load, then exactly one reload
     finally:
         second.close()
+
+
+def test_hidden_tab_lets_go_of_its_stream_and_catches_up_when_shown(live, page):
+    from repost.serve import LiveServer
+
+    server: LiveServer = live.server_obj
+    page.goto(live.url + "posts/first-post/")
+    page.wait_for_function("() => true")
+    assert wait(lambda: server.streams == 1)
+    set_hidden = "h => { Object.defineProperty(document, 'hidden', {value: h, configurable: true});" \
+                 " document.dispatchEvent(new Event('visibilitychange')); }"
+    page.evaluate(set_hidden, True)
+    assert wait(lambda: server.streams == 0)
+    live.write("content/posts/first-post.md", POST.format(body="Changed while hidden."))
+    assert wait(lambda: server.update.serial >= 2)
+    assert page.get_by_text("Changed while hidden.").count() == 0  # no connection, no reload yet
+    page.evaluate(set_hidden, False)
+    page.get_by_text("Changed while hidden.").wait_for()
+
+
+def wait(predicate, timeout: float = 20.0) -> bool:
+    import time
+
+    end = time.monotonic() + timeout
+    while time.monotonic() < end and not predicate():
+        time.sleep(0.02)
+    return predicate()

@@ -383,7 +383,7 @@ class SSE:
 
 def page_version(srv: LiveServer, path: str = "/") -> str:
     body = get(srv, path).text
-    return re.search(r'encodeURIComponent\("([^"]+)"\)', body).group(1)
+    return re.search(r'let version = "([^"]+)"', body).group(1)
 
 
 def test_changed_build_sends_reload_css_only_sends_css_and_no_change_sends_nothing(server):
@@ -724,3 +724,15 @@ def test_base_path_of_base_url_is_served(site):
         assert SENTINEL.encode() not in get(srv, "/blog/../secret.txt").raw
     finally:
         srv.stop()
+
+
+def test_closed_event_streams_free_their_threads_without_waiting_for_a_build(server):
+    streams = [SSE(server, page_version(server)) for _ in range(10)]
+    assert server.streams == 10
+    for sse in streams:
+        sse.close()
+    for _ in range(500):
+        if server.streams == 0:
+            break
+        time.sleep(0.01)
+    assert server.streams == 0
