@@ -736,3 +736,14 @@ def test_closed_event_streams_free_their_threads_without_waiting_for_a_build(ser
             break
         time.sleep(0.01)
     assert server.streams == 0
+
+
+def test_live_real_build_writing_its_output_does_not_trigger_itself(live):
+    sse = SSE(live.server, page_version(live.server))
+    try:
+        live.write("content/posts/first-post.md", POST.format(body="One edit, one build."))
+        assert sse.next()[0] == "reload"
+    finally:
+        sse.close()
+    time.sleep(2)  # a self-triggered build would have run by now
+    assert said(live.ui).count("built in") == 2  # the first build and the edit's
