@@ -21,6 +21,7 @@ from typing import Callable, Iterable
 from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit
 
 from repost import content, frontmatter, links, render
+from repost.build import static_files
 from repost.config import Config
 from repost.errors import ContentError, ErrorList, RepostError
 from repost.slug import safe_join
@@ -265,8 +266,6 @@ def check_outputs(config: Config, files: list[_File], drafts: bool, report: Repo
     posts = _unique_urls(f.record for f in files if f.kind == "post")
     pages = _unique_urls(f.record for f in files if f.kind == "page")
     site = content.build_model(config, posts, pages, drafts=drafts, now=datetime.max.replace(tzinfo=config.tz))
-    from repost.build import static_files
-
     statics = static_files(config, _Recorder([]))
     try:
         plan = render.plan_outputs(site)
