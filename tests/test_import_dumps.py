@@ -14,6 +14,9 @@ from pathlib import Path
 import pytest
 import yaml
 
+if __name__ == "__main__":  # run as a script from anywhere: the repository root on the path
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
 from repost.config import parse_config
 from repost.importer import import_dump, load_packs
 
@@ -135,9 +138,14 @@ def _cases() -> list[dict]:
     return yaml.safe_load(EXPECTED.read_text(encoding="utf-8"))["cases"]
 
 
-def run_case(case: dict, tmp: Path):
+def convert(path: Path, tmp: Path):
+    """Import one dump the way the graders do (fixed clock, the site's default packs)."""
     config = parse_config("timezone: Asia/Shanghai\n", tmp)
-    return import_dump(DUMPS / case["file"], load_packs(config), config, now=NOW)
+    return import_dump(path, load_packs(config), config, now=NOW)
+
+
+def run_case(case: dict, tmp: Path):
+    return convert(DUMPS / case["file"], tmp)
 
 
 CASES = _cases()
@@ -164,14 +172,15 @@ def test_dump_figures(tmp_path, capsys):
     assert passed / total >= 0.95
 
 
-if __name__ == "__main__":  # a per-case listing of the figures
+def list_figures(cases: list[dict], run, only: list[str]) -> None:
+    """Print each case's figure and its failed checks (the `__main__` of the graded test files)."""
     import tempfile
 
     grand = grand_ok = 0
-    for case in CASES:
-        if len(sys.argv) > 1 and case["id"] not in sys.argv[1:]:
+    for case in cases:
+        if only and case["id"] not in only:
             continue
-        checks = evaluate(case, run_case(case, Path(tempfile.mkdtemp())))
+        checks = evaluate(case, run(case, Path(tempfile.mkdtemp())))
         ok = sum(c[1] for c in checks)
         grand, grand_ok = grand + len(checks), grand_ok + ok
         print(f"{case['id']}: {ok}/{len(checks)}")
@@ -179,3 +188,7 @@ if __name__ == "__main__":  # a per-case listing of the figures
             if not good:
                 print(f"   FAIL {name}: {detail}")
     print(f"total: {grand_ok}/{grand}")
+
+
+if __name__ == "__main__":  # a per-case listing of the figures
+    list_figures(CASES, run_case, sys.argv[1:])
