@@ -7,6 +7,8 @@ deadline so a pathological document is one file's error, never a hung build.
 from __future__ import annotations
 
 import html
+import os
+import queue
 import re
 import threading
 import unicodedata
@@ -53,8 +55,13 @@ _IMG = re.compile(r'<img((?:\s+[\w:-]+(?:="[^"]*")?)*)\s*/?>')
 
 def sanitize(fragment: str) -> str:
     """Keep only allowlisted tags/attributes/URL schemes; links get rel=noopener; images get alt."""
-    clean = nh3.clean(
-        fragment,
+    return _IMG.sub(_with_alt, _cleaner().clean(fragment))
+
+
+@lru_cache(maxsize=1)
+def _cleaner() -> nh3.Cleaner:
+    """Built once: the allowlist does not change while a build runs."""
+    return nh3.Cleaner(
         tags=set(ALLOWED_TAGS),
         clean_content_tags=set(CLEAN_CONTENT_TAGS),
         attributes={k: set(v) for k, v in ALLOWED_ATTRIBUTES.items()},
@@ -63,7 +70,6 @@ def sanitize(fragment: str) -> str:
         strip_comments=True,
         set_tag_attribute_values={"img": {"loading": "lazy"}},
     )
-    return _IMG.sub(_with_alt, clean)
 
 
 def _with_alt(match: re.Match) -> str:
@@ -78,22 +84,53 @@ def render_markdown(text: str, *, timeout: float | None = DEFAULT_TIMEOUT) -> st
     text = clean_text(text)
     if timeout is None:
         return sanitize(_to_html(text))
+    worker = _Worker.current()
     box: dict[str, object] = {}
-
-    def work() -> None:
-        try:
-            box["html"] = _to_html(text)
-        except BaseException as exc:  # reported to the caller below
-            box["error"] = exc
-
-    worker = threading.Thread(target=work, name="repost-markdown", daemon=True)
-    worker.start()
-    worker.join(timeout)
-    if worker.is_alive():
+    done = threading.Event()
+    worker.jobs.put((text, box, done))
+    if not done.wait(timeout):
+        worker.abandon()
         raise MarkupTimeout(f"Markdown rendering took longer than {timeout:g} s (pathological input?)")
     if "error" in box:
         raise box["error"]  # type: ignore[misc]
     return sanitize(str(box["html"]))
+
+
+class _Worker:
+    """One long-lived daemon thread renders documents for the budget above (a thread per document
+    costs more than a short post takes). A worker stuck past a deadline is abandoned: it ends after
+    its job, if ever, and a new worker serves the next document. A forked process gets its own."""
+
+    _lock = threading.Lock()
+    _current: "_Worker | None" = None
+
+    def __init__(self) -> None:
+        self.pid = os.getpid()
+        self.jobs: queue.SimpleQueue = queue.SimpleQueue()
+        self.abandoned = False
+        threading.Thread(target=self._loop, name="repost-markdown", daemon=True).start()
+
+    @classmethod
+    def current(cls) -> "_Worker":
+        worker = cls._current
+        if worker is None or worker.abandoned or worker.pid != os.getpid():
+            with cls._lock:
+                worker = cls._current
+                if worker is None or worker.abandoned or worker.pid != os.getpid():
+                    worker = cls._current = cls()
+        return worker
+
+    def abandon(self) -> None:
+        self.abandoned = True
+
+    def _loop(self) -> None:
+        while not self.abandoned:
+            text, box, done = self.jobs.get()
+            try:
+                box["html"] = _to_html(text)
+            except BaseException as exc:  # reported to the caller
+                box["error"] = exc
+            done.set()
 
 
 def split_more(text: str) -> tuple[str, str] | None:
@@ -116,14 +153,25 @@ def _parser() -> MarkdownIt:
 def _highlight(code: str, lang: str, attrs: str) -> str:
     """Pygments classes for known languages; '' lets markdown-it escape the code itself."""
     name = re.sub(r"[^\w+#.-]", "", lang or "")[:40]
-    if not name:
+    lexer = _lexer(name) if name else None
+    if lexer is None:
         return ""
-    try:
-        lexer = get_lexer_by_name(name)
-    except ClassNotFound:
-        return ""
-    body = highlight(code, lexer, HtmlFormatter(nowrap=True, classprefix="hl-"))
+    body = highlight(code, lexer, _formatter())
     return f'<pre class="highlight"><code class="language-{html.escape(name)}">{body}</code></pre>\n'
+
+
+@lru_cache(maxsize=256)
+def _lexer(name: str):
+    """Pygments looks a lexer up by scanning every plugin; once per name is enough."""
+    try:
+        return get_lexer_by_name(name)
+    except ClassNotFound:
+        return None
+
+
+@lru_cache(maxsize=1)
+def _formatter() -> HtmlFormatter:
+    return HtmlFormatter(nowrap=True, classprefix="hl-")
 
 
 def _heading_ids(state) -> None:

@@ -55,6 +55,11 @@ class YamlDoc:
 def load(text: str, path: Any = None, first_line: int = 1) -> YamlDoc:
     """Parse `text` safely; `first_line` is the file line where `text` starts."""
     offset = first_line - 1
+    if _CParser is not None and not _UNUSUAL.search(text):
+        try:
+            return _load_fast(text, offset)
+        except _Undecided:
+            pass  # the careful path below gives the exact error (or the same data)
     try:
         _refuse_tags_and_aliases(text, path, offset)
         node = yaml.compose(text, Loader=_Loader)
@@ -69,6 +74,96 @@ def load(text: str, path: Any = None, first_line: int = 1) -> YamlDoc:
     if node is not None:
         doc.data = _build(node, (), doc.lines, path, offset)
     return doc
+
+
+# ---- fast path: libyaml events -> data, same rules ------------------------------------------
+# Any document it is unsure about (an error, a tag, an anchor, a duplicate key, too many events)
+# goes to the pure-Python path above, so messages and lines come from one place.
+
+try:
+    from yaml._yaml import CParser as _CParser
+except ImportError:  # PyYAML built without libyaml
+    _CParser = None
+
+
+# Where PyYAML and libyaml disagree (found by fuzzing both): tabs and unusual line breaks, a
+# comment glued to a block scalar header, and '?' inside a flow collection.
+_UNUSUAL = re.compile("[\t\r\x85\u2028\u2029\ufeff]|[|>][-+0-9]*#|[\\[{][^\\]}]*[?]")
+
+
+class _Undecided(Exception):
+    """The fast path leaves this document to the careful one."""
+
+
+def _load_fast(text: str, offset: int) -> YamlDoc:
+    try:
+        parser = _CParser(text)
+    except Exception:
+        raise _Undecided from None
+    try:
+        events = _counted(parser)
+        doc = YamlDoc(None)
+        next(events)  # stream start
+        event = next(events)
+        if isinstance(event, yaml.StreamEndEvent):
+            return doc
+        if not isinstance(event, yaml.DocumentStartEvent):
+            raise _Undecided
+        doc.data = _fast_node(events, next(events), (), doc.lines, offset)
+        if not isinstance(next(events), yaml.DocumentEndEvent) or not isinstance(next(events), yaml.StreamEndEvent):
+            raise _Undecided  # more than one document: the careful path says so
+        return doc
+    except Exception:  # a libyaml error or anything unusual: the careful path decides
+        raise _Undecided from None
+    finally:
+        parser.dispose()
+
+
+def _counted(parser):
+    count = 0
+    while parser.check_event():
+        count += 1
+        if count > MAX_EVENTS:
+            raise _Undecided
+        yield parser.get_event()
+
+
+def _fast_node(events, event, key: tuple, lines: dict, offset: int, value_of_key: bool = False) -> Any:
+    if isinstance(event, yaml.AliasEvent) or event.anchor is not None or event.tag is not None:
+        raise _Undecided
+    lines[key] = event.start_mark.line + 1 + offset
+    if isinstance(event, yaml.ScalarEvent):
+        if not event.value and not value_of_key:
+            raise _Undecided  # libyaml marks an empty scalar elsewhere; only a key's line hides that
+        return _resolve(event.value) if event.implicit[0] else event.value
+    if isinstance(event, yaml.SequenceStartEvent):
+        items = []
+        while not isinstance(event := next(events), yaml.SequenceEndEvent):
+            items.append(_fast_node(events, event, key + (len(items),), lines, offset))
+        return items
+    if isinstance(event, yaml.MappingStartEvent):
+        result: dict = {}
+        while not isinstance(kev := next(events), yaml.MappingEndEvent):
+            if not isinstance(kev, yaml.ScalarEvent) or kev.anchor is not None or kev.tag is not None:
+                raise _Undecided
+            name = _resolve(kev.value) if kev.implicit[0] else kev.value
+            if not isinstance(name, (str, int)) or isinstance(name, bool):
+                name = kev.value
+            if name in result:
+                raise _Undecided
+            result[name] = _fast_node(events, next(events), key + (name,), lines, offset, True)
+            lines[key + (name,)] = kev.start_mark.line + 1 + offset
+        return result
+    raise _Undecided
+
+
+def _resolve(value: str) -> Any:
+    """A plain scalar as the careful path's resolver and `_scalar` would read it."""
+    resolvers = _Loader.yaml_implicit_resolvers.get(value[:1], [])
+    for tag, regexp in resolvers:
+        if regexp.match(value):
+            return _convert(tag, value)
+    return value
 
 
 def _refuse_tags_and_aliases(text: str, path: Any, offset: int) -> None:
@@ -103,8 +198,10 @@ def _build(node: yaml.Node, key: tuple, lines: dict, path: Any, offset: int) -> 
 
 
 def _scalar(node: yaml.ScalarNode) -> Any:
-    value = node.value
-    tag = node.tag
+    return _convert(node.tag, node.value)
+
+
+def _convert(tag: str, value: str) -> Any:
     if tag == "tag:yaml.org,2002:null":
         return None
     if tag == "tag:yaml.org,2002:bool":
@@ -115,6 +212,8 @@ def _scalar(node: yaml.ScalarNode) -> Any:
         low = value.lower()
         if low.endswith("inf"):
             return float("-inf") if low.startswith("-") else float("inf")
+        if low.endswith("nan"):
+            return float("nan")
         return float(value)
     return value
 
