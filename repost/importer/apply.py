@@ -54,6 +54,7 @@ class _Doc:
         self.claimed: dict[int, str] = {}
         self.removals: list[Removal] = []
         self.meta: dict[str, MetaHit] = {}
+        self.anchors: list[tuple[int, int, Rule]] = []  # bylines that say where the title is, pack order
 
     def free(self) -> list[int]:
         return [i for i, ln in enumerate(self.lines)
@@ -138,12 +139,35 @@ def _set_meta(doc: _Doc, m: re.Match, rule: Rule, line_no: int) -> None:
 
 
 def _meta_stage(packs: list[Pack], doc: _Doc) -> None:
+    worded = doc.worded()
+    head = [doc.lines[i].plain for i in worded[:max(30, int(len(worded) * 0.4))]]
     for pack in packs:
         for rule in pack.meta:
+            if rule.unless is not None and any(rule.unless.fullmatch(text) for text in head):
+                continue
             for first, last, m in list(_scan(rule, doc)):
+                if rule.same_as and not _confirms(doc, m, rule.same_as):
+                    continue
                 _set_meta(doc, m, rule, doc.lines[first].no)
+                if rule.title:
+                    doc.anchors.append((first, last, rule))
                 if not rule.keep:
                     doc.claim(first, last, rule.name)
+
+
+def _confirms(doc: _Doc, m: re.Match, field_name: str) -> bool:
+    """Every value the match captured equals the value already found for `field_name`."""
+    known = doc.meta.get(field_name)
+    squash = lambda s: re.sub(r"\s+", "", s or "")
+    values = [v for v in m.groupdict().values() if v and v.strip()]
+    return known is not None and bool(values) and all(squash(v) == squash(known.value) for v in values)
+
+
+def _head_end(doc: _Doc) -> int:
+    """Index of the first line that reads like body prose: bylines and titles stand before it."""
+    worded = doc.worded()
+    k = _first_prose(doc, worded)
+    return worded[k] if k < len(worded) else len(doc.lines)
 
 
 def _near_end(doc: _Doc, idxs: list[int], k: int) -> bool:
@@ -214,6 +238,12 @@ def _title_stage(primary: Pack, packs: list[Pack], doc: _Doc, markdown: bool, ti
     hint = doc.meta.get("title")
     if title_hint:
         hint = MetaHit(title_hint, "html.title", 0)
+    if hint is None:
+        head = _head_end(doc)  # once the chrome is gone: a byline above the first prose line
+        anchor = next((a for a in doc.anchors if a[0] < head), None)
+        hint = _anchored_title(doc, anchor) if anchor else None
+    if hint is not None and hint.line > 0 and hint.line - 1 < _head_end(doc):
+        _claim_before(doc, hint.line - 1)
     free = doc.free()
     title: MetaHit | None = hint
     first_idx: int | None = None
@@ -238,6 +268,24 @@ def _title_stage(primary: Pack, packs: list[Pack], doc: _Doc, markdown: bool, ti
     if title is not None:
         _drop_title_repeats(doc, title.value)
     return title
+
+
+def _anchored_title(doc: _Doc, anchor: tuple[int, int, Rule]) -> MetaHit | None:
+    """The line right before (or after) the byline is the title; it leaves the body here."""
+    first, last, rule = anchor
+    free = doc.free()
+    near = [i for i in free if i < first][-1:] if rule.title == "before" else [i for i in free if i > last][:1]
+    if not near or len(doc.lines[near[0]].plain) > 150:
+        return None
+    i = near[0]
+    doc.claim(i, i, f"{rule.name}:title")
+    return MetaHit(doc.lines[i].plain, f"{rule.name}:title", doc.lines[i].no)
+
+
+def _claim_before(doc: _Doc, idx: int) -> None:
+    """Everything above the title (or above a byline the title follows) is the page's header."""
+    if any(i < idx for i in doc.free()):
+        doc.claim(0, idx - 1, "header.before-title")
 
 
 def _same_title(text: str, title: str) -> bool:

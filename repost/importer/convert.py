@@ -100,7 +100,8 @@ def import_dump(source: Path | bytes, packs: Packs, config: Any, *, name: str | 
         doc = htmlmod.parse(text, name)
         plains = htmlmod.page_text_lines(doc)
         chosen = detect(packs, plains, html_source, platform)
-        article = htmlmod.extract(doc, [p.html for p, _ in chosen], name)
+        platforms = tuple(p.name for p, _ in chosen if p.site_name is None and p.id != "generic")
+        article = htmlmod.extract(doc, [p.html for p, _ in chosen], name, platforms)
         warnings.extend(article.warnings)
         hints = {k: (v, article.sources.get(k, "html")) for k, v in article.meta.items() if k != "page_title"}
         if "title" not in hints and article.meta.get("page_title"):

@@ -46,25 +46,51 @@ def parse(text: str, path: str | None = None):
 
 
 def page_text_lines(doc) -> list[str]:
-    """Visible text of the whole page, line by line (for pack detection)."""
+    """Visible text of the whole page, one line per block (inline elements stay on their line), for
+    pack detection and for the rules that read bylines and notices outside the article."""
     body = doc.find("body")
     root = body if body is not None else doc
-    hidden = {"script", "style", "noscript", "template", "svg"}
-    parts = []
-    for el in root.iter(etree.Element):
-        if el.tag in hidden or any(a.tag in hidden for a in el.iterancestors()):
+    hidden = {"script", "style", "noscript", "template", "svg", "head", "title"}
+    lines: list[str] = []
+    buf: list[str] = []
+
+    def flush() -> None:
+        line = " ".join("".join(buf).split())
+        if line:
+            lines.append(line)
+        buf.clear()
+
+    buf.append(root.text or "")
+    stack = [(root, iter(root))]  # iterative: deeply nested pages must not hit the recursion limit
+    while stack:
+        el, children = stack[-1]
+        child = next(children, None)
+        if child is None:
+            stack.pop()
+            if el.tag in _BLOCK_TAGS:
+                flush()
+            if stack:
+                buf.append(el.tail or "")
             continue
-        for text in (el.text, *(c.tail for c in el)):
-            if text and text.strip():
-                parts.append(text.strip())
-    return [ln.strip() for ln in "\n".join(parts).split("\n") if ln.strip()]
+        tag = child.tag if isinstance(child.tag, str) else ""
+        if not tag or tag in hidden:  # comments, processing instructions, scripts: only their tail
+            buf.append(child.tail or "")
+            continue
+        if tag in _BLOCK_TAGS or tag == "br":
+            flush()
+        buf.append(child.text or "")
+        stack.append((child, iter(child)))
+    flush()
+    return lines
 
 
-def extract(doc, selectors: list[dict[str, tuple[str, ...]]], path: str | None = None) -> HtmlArticle:
-    """Metadata and the article's Markdown; `selectors` are the composed packs' html sections, best first."""
+def extract(doc, selectors: list[dict[str, tuple[str, ...]]], path: str | None = None,
+            platforms: tuple[str, ...] = ()) -> HtmlArticle:
+    """Metadata and the article's Markdown; `selectors` are the composed packs' html sections, best first.
+    `platforms`: names of the platforms (not sites) the page is on, e.g. "Medium": never the site name."""
     result = HtmlArticle("")
     result.text_lines = page_text_lines(doc)
-    _head_meta(doc, result)
+    _head_meta(doc, result, {p.casefold() for p in platforms})
     for sel in selectors:
         for key in ("title", "author", "site_name", "published"):
             for css in sel.get(key, ()):
@@ -108,7 +134,7 @@ def _select_text(doc, css: str, attr_date: bool = False) -> str | None:
     return None
 
 
-def _head_meta(doc, result: HtmlArticle) -> None:
+def _head_meta(doc, result: HtmlArticle, platforms: set[str] = frozenset()) -> None:
     meta = {}
     for el in doc.iter("meta"):
         key = (el.get("property") or el.get("name") or el.get("itemprop") or "").strip().lower()
@@ -134,8 +160,9 @@ def _head_meta(doc, result: HtmlArticle) -> None:
     put("author", meta.get("author"), "meta author")
     author = meta.get("article:author")
     put("author", author if author and not _is_http(author) else None, "article:author")
-    put("site_name", meta.get("og:site_name"), "og:site_name")
-    put("site_name", ld.get("publisher"), "JSON-LD publisher")
+    for value, where in ((meta.get("og:site_name"), "og:site_name"), (ld.get("publisher"), "JSON-LD publisher")):
+        if isinstance(value, str) and value.strip().casefold() not in platforms:
+            put("site_name", value, where)
     put("published", meta.get("article:published_time"), "article:published_time")
     put("published", ld.get("datePublished"), "JSON-LD datePublished")
     put("published", meta.get("pubdate") or meta.get("publishdate") or meta.get("date"), "meta date")
@@ -217,6 +244,9 @@ def _readability(doc):
 
 
 def _sanitize(body) -> None:
+    for el in list(body.iter("source", "track")):  # void in HTML5, but libxml2 nests what follows in them
+        if el is not body and el.getparent() is not None:
+            el.drop_tag()
     for el in list(body.iter(*_DROP_TAGS)):
         if el is not body and el.getparent() is not None:
             el.drop_tree()
@@ -271,7 +301,7 @@ class _Converter:
             text = " ".join(self.inline_of(el).split())
             return [f"{'#' * int(tag[1])} {text}"] if text else []
         if tag == "pre":
-            code = el.text_content().strip("\n")
+            code = _pre_text(el).strip("\n")
             fence = "```"
             while fence in code:
                 fence += "`"
@@ -357,6 +387,18 @@ class _Converter:
             return None
         self.warnings.append(f"dropped {what} reference {raw[:100]!r} (not an http(s) URL; local files are never copied)")
         return None
+
+
+def _pre_text(el) -> str:
+    """The text of a <pre>, with <br> as a line break (Medium writes its code lines that way)."""
+    parts = [el.text or ""]
+    for child in el:
+        if isinstance(child.tag, str) and child.tag == "br":
+            parts.append("\n")
+        elif isinstance(child.tag, str):
+            parts.append(_pre_text(child))
+        parts.append(child.tail or "")
+    return "".join(parts)
 
 
 def _ws(text: str) -> str:

@@ -50,11 +50,20 @@ def clean_value(value: str | None, limit: int = 300) -> str | None:
 
 
 def clean_url(value: str | None) -> str | None:
+    """The URL itself: no surrounding brackets, no `utm_*` tracking parameters (the rest is kept verbatim)."""
     if not value:
         return None
     value = value.strip().strip("<>").strip()
     m = re.match(r"https?://[^\s<>\"'）)]+", value)
-    return m.group(0) if m else None
+    if not m:
+        return None
+    url = m.group(0)
+    base, sep, query = url.partition("?")
+    if sep:
+        query, hash_sep, fragment = query.partition("#")
+        kept = [p for p in query.split("&") if p and not p.lower().startswith("utm_")]
+        url = base + ("?" + "&".join(kept) if kept else "") + hash_sep + fragment
+    return url
 
 
 def resolve_license(copyright_text: str | None, licenses: list[License], default_permission: str) -> tuple[str | None, str]:

@@ -23,7 +23,8 @@ SECTIONS = ("drop", "header_end", "footer_start", "end")
 HTML_KEYS = ("title", "body", "author", "site_name", "published", "drop")
 _TOP_KEYS = {"id", "name", "site_name", "threshold", "title", "detect", "meta", "after_title", "licenses", "html", "notes", "drop_leading_images", *SECTIONS}
 _RULE_KEYS = {"name", "pattern", "zone", "lines", "ignore_case", "anywhere"}
-_META_KEYS = {"name", "pattern", "zone", "lines", "ignore_case", "keep"}
+_META_KEYS = {"name", "pattern", "zone", "lines", "ignore_case", "keep", "title", "unless", "same_as"}
+ANCHORS = ("before", "after")
 _DETECT_KEYS = {"pattern", "weight", "in", "ignore_case"}
 _ID_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,40}$")
 MAX_WINDOW = 40
@@ -39,6 +40,9 @@ class Rule:
     lines: int = 1
     keep: bool = False       # meta rules: lift the value but leave the line in the body
     anywhere: bool = False   # footer_start/end: no "near the end" guard
+    title: str = ""          # meta rules: a byline; the title is the line just before/after it
+    unless: re.Pattern | None = None  # meta rules: skipped when a line of the head is this (CSDN's 转载 badge)
+    same_as: str = ""        # meta rules: a match counts only if its values equal this field, already found
 
     @property
     def multiline(self) -> bool:
@@ -256,8 +260,18 @@ def _rules(pack_id: str, section: str, items: Any, err, allowed: set) -> Iterabl
             if bad or not regex.groupindex:
                 err(keys, f"meta patterns need named groups among {', '.join(FIELDS)}" + (f" (unknown: {', '.join(bad)})" if bad else ""))
                 continue
+        anchor = item.get("title", "")
+        if anchor and anchor not in ANCHORS:
+            err(keys + ("title",), "title must be before or after (where the title stands next to this byline)")
+            anchor = ""
+        unless = _compile(item["unless"], keys + ("unless",), err) if "unless" in item else None
+        same_as = item.get("same_as", "")
+        if same_as and same_as not in FIELDS:
+            err(keys + ("same_as",), f"same_as must be one of {', '.join(FIELDS)}")
+            same_as = ""
         name = item.get("name") or f"{section}[{i}]"
-        yield Rule(f"{pack_id}.{name}", regex, zone, lines, bool(item.get("keep")), bool(item.get("anywhere")))
+        yield Rule(f"{pack_id}.{name}", regex, zone, lines, bool(item.get("keep")), bool(item.get("anywhere")),
+                   anchor, unless, same_as)
 
 
 def _spans_lines(pattern: str) -> bool:
