@@ -3,6 +3,11 @@
 Unchanged files are hard-linked from the previous output (copied if links fail), changed ones
 written; if nothing changed the output is not touched at all. A failure at any point leaves the
 previous output byte-identical. `.git` and `CNAME` in the output survive every build.
+
+A small change to a big site (the build cache knows the output's files) is applied in place
+instead: the changed files are staged beside the output, then each is renamed over its old
+version (old versions kept aside until the end, and put back if anything fails), so the cost is
+that of the change, not of linking the whole tree.
 """
 from __future__ import annotations
 
@@ -20,6 +25,8 @@ from repost.errors import ConfigError, ContentError
 PRESERVE = (".git", "CNAME")
 TEMP_PREFIX = ".repost-build-"
 OLD_PREFIX = ".repost-old-"
+PATCH_MIN_FILES = 2000  # below this many files, linking a whole new tree is cheap enough
+PATCH_MAX_CHANGES = 1000  # above this many changed files, swap a whole new tree
 
 
 def check_output_dir(output: Path, root: Path, sources: list[Path] = ()) -> Path:
@@ -40,10 +47,16 @@ def check_output_dir(output: Path, root: Path, sources: list[Path] = ()) -> Path
 
 @dataclass
 class Writer:
-    """Collects the new tree; `commit` swaps it in and reports what changed."""
+    """Collects the new tree; `commit` puts it in place and reports what changed.
+
+    `known` (from the build cache) lists the files of the current output, so that neither the
+    output nor unchanged files need to be read: `keep` vouches for a file without reading it.
+    """
 
     output: Path
+    known: set[str] | None = None
     changed: list[str] = field(default_factory=list)
+    swapped: bool = False
     _unchanged: list[str] = field(default_factory=list)
     _seen: set[str] = field(default_factory=set)
     _temp: Path | None = None
@@ -56,7 +69,7 @@ class Writer:
         """Add one file with these bytes."""
         old = self._claim(rel)
         if old is not None and _same_bytes(old, data):
-            self._keep(rel, old)
+            self._unchanged.append(rel)
             return
         self._begin()
         target = self._target(rel)
@@ -67,30 +80,38 @@ class Writer:
         """Add one file copied from `source` (static files)."""
         old = self._claim(rel)
         if old is not None and _same_file(old, source):
-            self._keep(rel, old)
+            self._unchanged.append(rel)
             return
         self._begin()
         target = self._target(rel)
         self._io(rel, lambda: shutil.copyfile(source, target))
         self.changed.append(rel)
 
-    def commit(self) -> tuple[list[str], list[str]]:
-        """Swap the new tree in (if anything changed); returns (changed, removed)."""
-        removed = sorted(rel for rel in existing_files(self.output) if rel not in self._seen)
-        if not self.changed and not removed:
-            return [], []
+    def keep(self, rel: str) -> None:
+        """Add one file that is already current in the output (the caller knows; nothing is read)."""
+        self._claim(rel, look=False)
+        self._unchanged.append(rel)
+
+    def prepare(self) -> Path:
+        """The staging folder, created now: worker processes write into it with `stage`."""
         self._begin()
-        moved: list[str] = []
-        try:
-            self._move_preserved(self.output, self._temp, moved=moved)
-            old = swap_in(self._temp, self.output)
-        except OSError as exc:
-            self._move_preserved(self._temp, self.output, only=moved)
+        return self._temp
+
+    def adopt(self, rel: str, written: bool) -> None:
+        """Record a file a worker staged (`written`) or found unchanged."""
+        self._claim(rel, look=False)
+        (self.changed if written else self._unchanged).append(rel)
+
+    def commit(self) -> tuple[list[str], list[str]]:
+        """Put the new tree in place (if anything changed); returns (changed, removed)."""
+        removed = self._removed()
+        if not self.changed and not removed:
             self.abort()
-            raise ContentError(self.output, None, f"cannot replace the output folder: {exc.strerror or exc}") from None
-        self._temp = None
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
+            return [], []
+        if self._small(removed):
+            self._patch(removed)
+        else:
+            self._swap()
         return sorted(self.changed), removed
 
     def abort(self) -> None:
@@ -101,32 +122,83 @@ class Writer:
 
     # -- internals
 
-    def _claim(self, rel: str) -> Path | None:
+    def _claim(self, rel: str, look: bool = True) -> Path | None:
         parts = rel.split("/")
         if rel.startswith("/") or "\\" in rel or "\x00" in rel or any(p in ("", ".", "..") for p in parts):
             raise ContentError(None, None, f"refusing to write {rel!r}: output paths must stay inside the output folder")
         if rel in self._seen:
             raise ContentError(None, None, f"two outputs want /{rel}")
         self._seen.add(rel)
+        if not look:
+            return None
         old = self.output / rel
         return old if old.is_file() and not old.is_symlink() else None
 
-    def _keep(self, rel: str, old: Path) -> None:
-        if self._temp is None:
-            self._unchanged.append(rel)
-        else:
-            self._link(rel, old)
+    def _removed(self) -> list[str]:
+        if self.known is None or not self.output.is_dir():
+            return sorted(rel for rel in existing_files(self.output) if rel not in self._seen)
+        return sorted(rel for rel in self.known - self._seen if os.path.lexists(self.output / rel))
+
+    def _small(self, removed: list[str]) -> bool:
+        return (self.known is not None and self.output.is_dir() and len(self.known) >= PATCH_MIN_FILES
+                and len(self.changed) + len(removed) <= PATCH_MAX_CHANGES)
+
+    def _swap(self) -> None:
+        self._begin()
+        for rel in self._unchanged:
+            self._link(rel, self.output / rel)
+        moved: list[str] = []
+        try:
+            self._move_preserved(self.output, self._temp, moved=moved)
+            old = swap_in(self._temp, self.output)
+        except OSError as exc:
+            self._move_preserved(self._temp, self.output, only=moved)
+            self.abort()
+            raise ContentError(self.output, None, f"cannot replace the output folder: {exc.strerror or exc}") from None
+        self._temp = None
+        self.swapped = True
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+
+    def _patch(self, removed: list[str]) -> None:
+        """Rename staged files over the output's; every step is undone if one fails."""
+        aside = self.output.with_name(f"{OLD_PREFIX}{self.output.name}-{os.getpid()}")
+        undo: list = []
+        try:
+            for rel in self.changed:
+                target = self.output / rel
+                _make_parents(target.parent, self.output, undo)
+                if os.path.lexists(target):
+                    _set_aside(target, aside / rel, undo)
+                else:
+                    undo.append(lambda t=target: os.unlink(t))
+                os.replace(self._temp / rel, target)
+            for rel in removed:
+                _set_aside(self.output / rel, aside / rel, undo)
+                os.unlink(self.output / rel)
+        except BaseException as exc:
+            for action in reversed(undo):
+                try:
+                    action()
+                except OSError:
+                    pass
+            shutil.rmtree(aside, ignore_errors=True)
+            self.abort()
+            if isinstance(exc, OSError):
+                raise ContentError(self.output, None, f"cannot update the output folder: {exc.strerror or exc}") from None
+            raise
+        for rel in removed:
+            _prune_empty(self.output / rel, self.output)
+        shutil.rmtree(aside, ignore_errors=True)
+        self.abort()
 
     def _begin(self) -> None:
-        """Create the temp tree on the first change and link in what was unchanged so far."""
+        """Create the temp tree on the first change."""
         if self._temp is not None:
             return
         self._temp = self.output.with_name(f"{TEMP_PREFIX}{self.output.name}-{os.getpid()}")
         shutil.rmtree(self._temp, ignore_errors=True)
         self._io(self._temp.name, lambda: self._temp.mkdir(parents=True))
-        for rel in self._unchanged:
-            self._link(rel, self.output / rel)
-        self._unchanged = []
 
     def _target(self, rel: str) -> Path:
         target = self._temp / rel
@@ -162,6 +234,52 @@ class Writer:
                 os.rename(src / name, dst / name)
                 moved.append(name)
         return moved
+
+
+def stage(output: Path, temp: Path, rel: str, data: bytes) -> bool:
+    """Write `data` into the staging folder unless the output already holds these bytes; True if
+    written. Safe to call from worker processes (the parent then calls `Writer.adopt`)."""
+    old = output / rel
+    if old.is_file() and not old.is_symlink() and _same_bytes(old, data):
+        return False
+    target = temp / rel
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)
+    except OSError as exc:
+        reason = "disk full" if exc.errno == errno.ENOSPC else (exc.strerror or str(exc))
+        raise ContentError(output / rel, None, f"cannot write: {reason}") from None
+    return True
+
+
+def _make_parents(folder: Path, root: Path, undo: list) -> None:
+    missing = []
+    while folder != root and not folder.is_dir():
+        missing.append(folder)
+        folder = folder.parent
+    for path in reversed(missing):
+        path.mkdir()
+        undo.append(lambda p=path: p.rmdir())
+
+
+def _set_aside(target: Path, keep: Path, undo: list) -> None:
+    """Keep the old version of `target` (a hard link, else a copy) until the commit is done."""
+    keep.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        os.link(target, keep, follow_symlinks=False)
+    except OSError:
+        shutil.copy2(target, keep, follow_symlinks=False)
+    undo.append(lambda: os.replace(keep, target))
+
+
+def _prune_empty(path: Path, root: Path) -> None:
+    folder = path.parent
+    while folder != root:
+        try:
+            folder.rmdir()
+        except OSError:
+            return
+        folder = folder.parent
 
 
 def swap_in(new: Path, output: Path) -> Path | None:
