@@ -196,3 +196,53 @@ def test_cli_forced_platform(tmp_path):
     site = _site(tmp_path)
     done = _cli(site, "--platform", "generic", "--dry-run")
     assert done.returncode == 0 and "platform: unknown" in done.stdout
+
+
+def test_cli_default_report_groups_what_was_stripped(tmp_path):
+    """Without -v: one 'stripped:' line grouping removals by rule (counts, spans) and what went into the front
+    matter; every removal with its text only with -v."""
+    site = _site(tmp_path)
+    done = _cli(site)
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    stripped = [ln for ln in lines if ln.strip().startswith("stripped: ")]
+    assert len(stripped) == 1, done.stdout
+    assert "wechat.end-marker (line 33)" in stripped[0] and "jianshu.recommendation ×" in stripped[0]
+    assert any(ln.strip().startswith("into front matter: line") for ln in lines), done.stdout
+    assert any(ln.strip() == "copyright: ©著作权归作者所有,转载或内容合作请联系作者   [rule jianshu.notice (line 35)]"
+               for ln in lines), done.stdout
+    assert "removed line" not in done.stdout
+    verbose = _cli(site, "-v", "--dry-run")
+    assert "removed line 33 by wechat.end-marker: •END•" in verbose.stdout
+
+
+def test_cli_dry_run_of_an_unchanged_dump_still_reports(tmp_path):
+    site = _site(tmp_path)
+    assert _cli(site).returncode == 0
+    posts = _tree(site / "content" / "posts")
+    done = _cli(site, "--dry-run")
+    assert done.returncode == 0, done.stderr
+    assert "unchanged since imported as" in done.stdout and "stripped: " in done.stdout
+    assert f"slug: {SEED_SLUG}" in done.stdout and "1 unchanged" in done.stdout
+    assert _tree(site / "content" / "posts") == posts
+
+
+def test_cli_error_paths_one_line_each_and_counted(tmp_path):
+    """A missing path, a binary file, an empty file and one over import.max_size: one line each naming the file,
+    the good dump still imported, the summary counts them, exit 1 (content); an unknown platform is usage (2)."""
+    site = _site(tmp_path, "import:\n  max_size: 20000\n")
+    bad = site / "content" / "raw"
+    (bad / "blob.txt").write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4)
+    (bad / "empty.txt").write_bytes(b"")
+    (bad / "huge.txt").write_text("标题\n\n" + "正文。" * 5000, encoding="utf-8")
+    done = _cli(site, "content/raw", "missing.txt")
+    assert done.returncode == 1
+    errors = [ln for ln in done.stderr.splitlines() if ln.startswith("error: ")]
+    assert len(errors) == 4 and "Traceback" not in done.stderr, done.stderr
+    for name, says in (("blob.txt", "binary"), ("empty.txt", "empty"), ("huge.txt", "import.max_size"),
+                       ("missing.txt", "no such file")):
+        assert any(name in ln and says in ln for ln in errors), (name, errors)
+    assert "1 imported, 0 unchanged, 0 skipped, 4 failed" in done.stdout
+    assert (site / "content" / "posts" / f"{SEED_SLUG}.md").is_file()
+    usage = _cli(site, "--platform", "nosuch")
+    assert usage.returncode == 2 and usage.stderr.count("\n") == 1 and "unknown platform 'nosuch'" in usage.stderr

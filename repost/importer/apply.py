@@ -28,6 +28,7 @@ class Removal:
     first: int
     last: int
     text: str
+    lifted: bool = False   # the lines went into the front matter (title, byline, notice), not away
 
 
 @dataclass(frozen=True)
@@ -64,7 +65,7 @@ class _Doc:
         """Every line with words, claimed or not: markers still mark where chrome starts."""
         return [i for i, ln in enumerate(self.lines) if not ln.blank and not ln.protected and not ln.image]
 
-    def claim(self, first: int, last: int, rule: str, *, include_protected: bool = False) -> None:
+    def claim(self, first: int, last: int, rule: str, *, include_protected: bool = False, lifted: bool = False) -> None:
         """Claim the unclaimed lines of a span; the report gets one entry per contiguous run."""
         run: list[int] = []
         for i in range(first, last + 2):
@@ -73,15 +74,15 @@ class _Doc:
                 self.claimed[i] = rule
                 run.append(i)
             elif run:
-                self._record(run, rule)
+                self._record(run, rule, lifted)
                 run = []
 
-    def _record(self, run: list[int], rule: str) -> None:
+    def _record(self, run: list[int], rule: str, lifted: bool = False) -> None:
         words = [self.lines[i].plain for i in run if self.lines[i].plain]
         if not words and all(self.lines[i].blank for i in run):
             return
         text = words[0] if words else self.lines[run[0]].raw.strip()
-        self.removals.append(Removal(rule, self.lines[run[0]].no, self.lines[run[-1]].no, text[:80]))
+        self.removals.append(Removal(rule, self.lines[run[0]].no, self.lines[run[-1]].no, text[:80], lifted))
 
     def chars(self, idxs: list[int]) -> int:
         return sum(len(self.lines[i].plain) for i in idxs)
@@ -152,7 +153,7 @@ def _meta_stage(packs: list[Pack], doc: _Doc) -> None:
                 if rule.title:
                     doc.anchors.append((first, last, rule))
                 if not rule.keep:
-                    doc.claim(first, last, rule.name)
+                    doc.claim(first, last, rule.name, lifted=True)
 
 
 def _confirms(doc: _Doc, m: re.Match, field_name: str) -> bool:
@@ -257,14 +258,14 @@ def _title_stage(primary: Pack, packs: list[Pack], doc: _Doc, markdown: bool, ti
         elif title is not None and _same_title(first.plain, title.value):
             first_idx = free[0]
     if first_idx is not None:
-        doc.claim(first_idx, first_idx, "title")
+        doc.claim(first_idx, first_idx, "title", lifted=True)
     _header_stage(packs, doc, first_idx)
     if title is None:
         free = doc.free()
         if free and len(doc.lines[free[0]].plain) <= 150:
             i = free[0]
             title = MetaHit(doc.lines[i].plain, "title.first-line", doc.lines[i].no)
-            doc.claim(i, i, "title")
+            doc.claim(i, i, "title", lifted=True)
     if title is not None:
         _drop_title_repeats(doc, title.value)
     return title
@@ -278,7 +279,7 @@ def _anchored_title(doc: _Doc, anchor: tuple[int, int, Rule]) -> MetaHit | None:
     if not near or len(doc.lines[near[0]].plain) > 150:
         return None
     i = near[0]
-    doc.claim(i, i, f"{rule.name}:title")
+    doc.claim(i, i, f"{rule.name}:title", lifted=True)
     return MetaHit(doc.lines[i].plain, f"{rule.name}:title", doc.lines[i].no)
 
 
@@ -318,7 +319,7 @@ def _after_title_stage(packs: list[Pack], doc: _Doc, title: MetaHit | None) -> N
             if "site_name" in groups and (known is None or known.value != groups["site_name"]):
                 continue
             _set_meta(doc, m, rule, doc.lines[free[0]].no)
-            doc.claim(free[0], free[count - 1], rule.name)
+            doc.claim(free[0], free[count - 1], rule.name, lifted=True)
 
 
 _EMPTY_MARKUP = re.compile(r"^\s*(?:\*\*|__|\*|_|~~)+\s*$")

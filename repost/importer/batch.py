@@ -192,7 +192,8 @@ def _one(config, path: Path, index: _Index, packs: Packs | None, max_size: int, 
         return FileOutcome(path, "failed", f"cannot read: {exc.strerror}")
     sha = hashlib.sha256(data).hexdigest()
     existing = index.by_from.get(origin)
-    if existing and existing.path.exists() and (existing.fm.get("imported") or {}).get("sha256") == sha and not force:
+    unchanged = existing and existing.path.exists() and (existing.fm.get("imported") or {}).get("sha256") == sha
+    if unchanged and not force and not dry_run:
         return FileOutcome(path, "unchanged", f"already imported as {existing.path.name}", target=existing.path)
     try:
         result = import_dump(data, packs or load(), config, name=path.name, platform=platform, lossy=lossy,
@@ -215,7 +216,9 @@ def _one(config, path: Path, index: _Index, packs: Packs | None, max_size: int, 
         if slug != result.slug:
             result = _with(result, slug=slug)
         target = safe_join(config.paths.posts, f"{slug}.md")
-    if dry_run:
+    if dry_run:  # the report and the Markdown, even for a dump imported before (nothing is written)
+        if unchanged and not force:
+            return FileOutcome(path, "unchanged", f"unchanged since imported as {target.name} (dry run)", result, target)
         return FileOutcome(path, "dry-run", f"would write {target.name}", result, target)
     if target.exists() and target.read_text(encoding="utf-8", errors="replace") == result.text:
         _register(index, origin, target, result)

@@ -185,10 +185,7 @@ def import_dump(source: Path | bytes, packs: Packs, config: Any, *, name: str | 
     if not body.strip():
         raise ContentError(name, None, "nothing left of the article after removing the platform's chrome")
     _warn_meta(fm, primary.id, body, warnings)
-    shown = {"title": meta["title"]}
-    for key in ("author", "site_name", "url", "published", "copyright", "license", "updated", "subtitle"):
-        if key in meta:
-            shown[key] = meta[key]
+    shown = _shown(meta, fm, primary)
     report = Report(
         source=origin or name, encoding=decoded.encoding, kind=kind,
         platforms=tuple(p.id for p in pack_list), title=title, metadata=shown,
@@ -197,6 +194,23 @@ def import_dump(source: Path | bytes, packs: Packs, config: Any, *, name: str | 
     )
     text_out = render_post(fm, body)
     return ImportResult(text_out, fm["slug"], fm, body, report, sha, fm["imported"]["body_sha256"])
+
+
+def _shown(meta: dict[str, tuple[Any, str]], fm: dict, primary: Any) -> dict[str, tuple[Any, str]]:
+    """What went into the front matter (the values as written) and where each came from."""
+    src = fm["source"]
+    values = {"title": fm["title"], "author": src["author"], "site_name": src["site_name"], "url": src["url"],
+              "published": src["published"], "copyright": fm["copyright"], "license": fm["license"]}
+    shown: dict[str, tuple[Any, str]] = {}
+    for key, value in values.items():
+        if value:
+            where = meta[key][1] if key in meta else ("the notice" if key == "license" else f"pack {primary.id}")
+            shown[key] = (value, where)
+    for key in ("updated", "subtitle"):  # found, not in the front matter: shown as found
+        if key in meta:
+            value = parse_date(meta[key][0]) if key == "updated" else clean_value(meta[key][0])
+            shown[key] = (value or clean_value(meta[key][0]), meta[key][1])
+    return shown
 
 
 def _merge_given(fm: dict, given: dict) -> None:

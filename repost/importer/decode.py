@@ -80,9 +80,9 @@ def _refuse_binary(data: bytes, path: str | None) -> None:
     head = data[:4096]
     controls = sum(head.count(bytes([b])) for b in (0, 1, 2, 3, 4, 5, 6, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27))
     if head.startswith(_MAGIC) or controls > max(4, len(head) // 100):
-        raise ContentError(path, None, "file looks binary (not a text or HTML dump); skipped")
+        raise ContentError(path, None, "file looks binary (not a text or HTML dump): not imported")
     if head.count(b"\xff") > len(head) // 4:
-        raise ContentError(path, None, "file looks binary (mostly 0xFF bytes); skipped")
+        raise ContentError(path, None, "file looks binary (mostly 0xFF bytes): not imported")
 
 
 def _decode_declared(data: bytes, warnings: list[str]) -> tuple[str | None, str]:
