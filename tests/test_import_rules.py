@@ -109,6 +109,85 @@ def test_structure_of_plain_text():
 
 # -- packs ----------------------------------------------------------------------------------------
 
+def test_title_stands_next_to_its_byline_and_the_header_above_it_goes():
+    """Unknown chrome above a page's title (nav words, a site name) is not the title: the byline anchors it."""
+    result = run("首页\n沸点\n课程\n某个新栏目\n\n一篇讲缓存的文章\n\n张三IP属地: 北京\n\n"
+                 "正文第一段，写得足够长，是一句完整的话，讲的是缓存失效的问题。\n\n正文第二段。\n"
+                 "©著作权归作者所有,转载或内容合作请联系作者\n")
+    assert result.front_matter["title"] == "一篇讲缓存的文章"
+    assert result.front_matter["source"]["author"] == "张三"
+    assert result.body.startswith("正文第一段"), result.body
+    assert {r.rule for r in result.report.removed} >= {"header.before-title", "jianshu.author-ip:title"}
+    dev = run("Skip to content\nDEV Community\nClose\nLena\nPosted on Jan 5, 2023\n\nThe title after the byline\n"
+              "# rust # beginners\n\nA first paragraph that is long enough to read as prose, with a full stop.\n"
+              "Top comments (0)\n")
+    assert dev.front_matter["title"] == "The title after the byline" and dev.front_matter["source"]["author"] == "Lena"
+    assert dev.body.startswith("A first paragraph"), dev.body
+
+
+def test_a_byline_inside_the_body_does_not_move_the_title():
+    text = ("真正的标题\n\n第一段是正文，足够长，讲的是一个完整的故事，以句号结尾。\n\n"
+            "引用的一行\n张三IP属地: 北京\n\n最后一段正文。\n©著作权归作者所有,转载或内容合作请联系作者\n")
+    result = run(text)
+    assert result.front_matter["title"] == "真正的标题"
+    assert "第一段是正文" in result.body and "引用的一行" in result.body
+
+
+def test_csdn_repost_names_no_author_but_an_original_names_the_blogger():
+    head = "标题\n最新推荐文章于 2024-12-01 10:11:12 发布\n\n运维小王\n最新推荐文章于 2024-12-01 10:11:12 发布\n\n{badge}\n\n阅读量3.4k\n"
+    body = "正文第一段，讲的是端口占用的排查方法，这是完整的一句话。\n\n运维小王\n\n关注\n关注\n\n5\n\n点赞\n"
+    repost = run(head.format(badge="转载") + "原文链接：https://www.cnblogs.com/x/p/1.html\n" + body)
+    original = run(head.format(badge="原创") + body)
+    assert repost.front_matter["source"]["author"] is None
+    assert repost.front_matter["source"]["url"] == "https://www.cnblogs.com/x/p/1.html"
+    assert original.front_matter["source"]["author"] == "运维小王"
+
+
+def test_source_urls_lose_only_utm_tracking():
+    from repost.importer.meta import clean_url
+
+    assert clean_url("https://segmentfault.com/q/1010000023206213?utm_source=tag-newest") == "https://segmentfault.com/q/1010000023206213"
+    assert clean_url("https://a.example/p?id=3&utm_medium=x&b=2#top") == "https://a.example/p?id=3&b=2#top"
+    assert clean_url("https://mp.weixin.qq.com/s?__biz=Mz==&mid=1&idx=1&sn=ab") == "https://mp.weixin.qq.com/s?__biz=Mz==&mid=1&idx=1&sn=ab"
+
+
+@pytest.mark.parametrize("key,value,says", [
+    ("title", "above", "title must be before or after"),
+    ("same_as", "colour", "same_as must be one of"),
+    ("unless", "(", "bad regular expression"),
+])
+def test_meta_rule_options_are_validated(key, value, says):
+    text = f"id: x\nmeta:\n  - pattern: '(?P<author>.+)'\n    {key}: '{value}'\n"
+    with pytest.raises((ConfigError, ErrorList)) as info:
+        parse_pack(text, "rules/x.yaml")
+    assert says in str(info.value) and "rules/x.yaml:4" in str(info.value)
+
+
+def test_html_page_text_keeps_inline_elements_on_their_line_and_survives_deep_nesting():
+    from repost.importer.html import page_text_lines, parse
+
+    doc = parse("<html><body><div class=c>版权声明：本文为博主原创文章，遵循<a href='#'> CC 4.0 BY-SA </a>版权协议。<!-- x -->尾"
+                "<p>a<br>b</p><script>no</script></div>" + "<div>" * 200 + "深处" + "</div>" * 200 + "</body></html>")
+    lines = page_text_lines(doc)
+    assert lines == ["版权声明：本文为博主原创文章，遵循 CC 4.0 BY-SA 版权协议。尾", "a", "b", "深处"]
+    deep = parse("<html><body>" + "<div><span>" * 5000 + "x" + "</span></div>" * 5000 + "</body></html>")
+    assert isinstance(page_text_lines(deep), list)  # no RecursionError, whatever the parser kept
+
+
+def test_html_images_behind_source_tags_and_code_lines_in_br():
+    page = ("<html><head><meta property='og:site_name' content='Medium'>"
+            "<script type='application/ld+json'>{\"@type\":\"NewsArticle\",\"headline\":\"T\",\"publisher\":{\"name\":\"Pub\"}}</script>"
+            "</head><body><article><h1>T</h1><p>A paragraph long enough to be the article body, with words.</p>"
+            "<figure><picture><source srcset='https://miro.medium.com/x.webp 640w'><img src='https://miro.medium.com/x.png'>"
+            "</picture></figure><pre><span># one<br>two()</span></pre></article>"
+            "<p>Written by Somebody</p><p>No responses yet</p><p>Medium Logo</p></body></html>")
+    result = run(page, name="page.html")
+    assert "![](https://miro.medium.com/x.png)" in result.body
+    assert "# one\ntwo()" in result.body
+    assert result.front_matter["source"]["platform"] == "medium"
+    assert result.front_matter["source"]["site_name"] == "Pub"  # og:site_name names the platform, not the site
+
+
 def test_pack_errors_name_file_and_line(tmp_path):
     bad = "id: mypack\nname: x\ndetect:\n  - pattern: '(unclosed'\nmeta:\n  - pattern: 'no groups'\nbogus: 1\n"
     with pytest.raises(ErrorList) as exc:
