@@ -125,6 +125,13 @@ def test_title_stands_next_to_its_byline_and_the_header_above_it_goes():
     assert dev.body.startswith("A first paragraph"), dev.body
 
 
+def test_a_long_question_title_that_reads_like_prose_still_anchors():
+    long_title = "如何评价 2023 年 B 站出品的《三体》动画版，它和原著相比差在哪里？"
+    result = run(f"首页\n会员\n发现\n等你来答\n\n{long_title}\n\n陈默\n科幻迷 / 动画从业者\n\n2,351 人赞同了该回答\n\n"
+                 "先说结论：制作诚意是有的，但叙事节奏问题很大，值得一看。\n\n编辑于 2023-01-20 11:02・浙江\n赞同 2351328 条评论\n")
+    assert result.front_matter["title"] == long_title and result.front_matter["source"]["author"] == "陈默"
+    assert result.body.startswith("先说结论"), result.body
+
 def test_a_byline_inside_the_body_does_not_move_the_title():
     text = ("真正的标题\n\n第一段是正文，足够长，讲的是一个完整的故事，以句号结尾。\n\n"
             "引用的一行\n张三IP属地: 北京\n\n最后一段正文。\n©著作权归作者所有,转载或内容合作请联系作者\n")

@@ -229,10 +229,22 @@ def _first_prose(doc: _Doc, free: list[int]) -> int:
     for k, i in enumerate(free):
         if i in doc.claimed:
             continue
-        text = doc.lines[i].plain
-        if len(text) >= 60 or (len(text) >= 25 and text[-1] in _SENTENCE_END):
+        if _prose(doc.lines[i].plain):
             return k
     return len(free)
+
+
+def _prose(text: str) -> bool:
+    return len(text) >= 60 or (len(text) >= 25 and text[-1] in _SENTENCE_END)
+
+
+def _opens_page(doc: _Doc, anchor: tuple[int, int, Rule]) -> bool:
+    """A byline counts only above the body: no prose before it but the title itself (which may be long)."""
+    first, _, rule = anchor
+    before = [i for i in doc.free() if i < first]
+    if rule.title == "before":
+        before = before[:-1]
+    return not any(_prose(doc.lines[i].plain) for i in before)
 
 
 def _title_stage(primary: Pack, packs: list[Pack], doc: _Doc, markdown: bool, title_hint: str | None) -> MetaHit | None:
@@ -240,10 +252,9 @@ def _title_stage(primary: Pack, packs: list[Pack], doc: _Doc, markdown: bool, ti
     if title_hint:
         hint = MetaHit(title_hint, "html.title", 0)
     if hint is None:
-        head = _head_end(doc)  # once the chrome is gone: a byline above the first prose line
-        anchor = next((a for a in doc.anchors if a[0] < head), None)
+        anchor = next((a for a in doc.anchors if _opens_page(doc, a)), None)  # once the chrome is gone
         hint = _anchored_title(doc, anchor) if anchor else None
-    if hint is not None and hint.line > 0 and hint.line - 1 < _head_end(doc):
+    if hint is not None and hint.line > 0 and hint.line - 1 <= _head_end(doc):
         _claim_before(doc, hint.line - 1)
     free = doc.free()
     title: MetaHit | None = hint
