@@ -30,7 +30,8 @@ def test_symlinks_in_a_saved_pages_files_folder_are_never_read(tmp_path):
     summary = import_paths(load(root), None)
     assert [o.path.name for o in summary.outcomes if o.status == "imported"] == ["page.html"]
     warnings = " ".join(summary.warnings)
-    assert "page_files/frame.html: symlink not followed" in warnings  # (symlinked folders are skipped silently)
+    assert "linked_dir: symlinked folder not followed" in warnings
+    assert "page_files" not in warnings  # a saved page's asset folder is not walked at all
 
     post = next((root / "content/posts").glob("*.md")).read_text(encoding="utf-8")
     assert "正文第一段" in post and SENTINEL not in post and "page_files" not in post and "outside" not in post
@@ -39,3 +40,15 @@ def test_symlinks_in_a_saved_pages_files_folder_are_never_read(tmp_path):
         assert SENTINEL.encode() not in (root / "site" / rel).read_bytes(), rel
     assert not any("secret" in rel for rel in tree(root / "site"))
     assert (outside / "secret.txt").read_text(encoding="utf-8") == SENTINEL
+
+
+def test_files_in_a_saved_pages_asset_folder_are_not_dumps(tmp_path):
+    root = make_site(tmp_path / "site", {
+        "content/raw/page.html": PAGE,
+        "content/raw/page_files/ad.htm": "<html><body><article><h1>广告</h1><p>" + "广告正文。" * 40 + "</p></article></body></html>",
+        "content/raw/notes_files/real.txt": "一篇标题\n\n" + "这是正文段落。" * 20 + "\n",
+    })
+    summary = import_paths(load(root), None)
+    imported = sorted(o.path.name for o in summary.outcomes if o.status == "imported")
+    # page_files/ sits beside page.html: assets; notes_files/ has no notes.html beside it: a plain folder
+    assert imported == ["page.html", "real.txt"]

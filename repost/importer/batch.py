@@ -114,7 +114,11 @@ def collect(config: Any, paths: list[Path] | None, warn: Callable[[str], None]) 
             warn(f"{given}: symlink not followed")
         elif given.is_dir():
             for root, dirs, names in os.walk(given, followlinks=False):
-                dirs[:] = sorted(d for d in dirs if not d.startswith(".") and not Path(root, d).is_symlink())
+                for d in dirs:
+                    if Path(root, d).is_symlink():
+                        warn(f"{Path(root, d)}: symlinked folder not followed")
+                dirs[:] = sorted(d for d in dirs if not d.startswith(".") and not Path(root, d).is_symlink()
+                                 and not _is_saved_page_assets(Path(root), d))
                 for name in sorted(names):
                     path = Path(root, name)
                     if _TEMP_NAME.search(name) or not name.lower().endswith(DUMP_SUFFIXES):
@@ -128,6 +132,14 @@ def collect(config: Any, paths: list[Path] | None, warn: Callable[[str], None]) 
         else:
             errors.append(ContentError(given, None, "no such file or folder"))
     return files, errors
+
+
+def _is_saved_page_assets(root: Path, name: str) -> bool:
+    """`X_files/` beside `X.html` holds a saved page's assets (browsers' "save complete page"): not dumps."""
+    if not name.endswith("_files"):
+        return False
+    stem = name[: -len("_files")]
+    return any((root / f"{stem}{ext}").is_file() for ext in (".html", ".htm", ".HTML", ".HTM"))
 
 
 def origin_of(config: Any, path: Path) -> str:
