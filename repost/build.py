@@ -2,20 +2,27 @@
 
 load config -> collect -> parse -> model -> plan outputs -> render -> write (only what changed)
 -> prune -> report. Parse and render are pure per-file functions; collect, write and prune touch
-the disk. Nothing is kept between calls, so the preview server may call `build_site` repeatedly.
+the disk. The build cache (`.repost-cache/`) may only skip work: a source is parsed again when
+its bytes change, a page is rendered again when anything it read changes (`incremental.py`,
+`track.py`); `--clean` starts the cache over. Big batches run on every core (`parallel.py`).
 """
 from __future__ import annotations
 
 import os
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from repost import content, render
+import jinja2
+
+from repost import content, incremental, parallel, render
+from repost.cache import BuildCache
 from repost.config import Config
-from repost.errors import ContentError, RepostError
+from repost.errors import RepostError
+from repost.incremental import output_key, parse_sources
+from repost.track import Tracker, template_digests
 from repost.ui import UI, quiet_ui
-from repost.write import Writer, check_output_dir
+from repost.write import Writer, check_output_dir, stage
 
 
 @dataclass
@@ -26,47 +33,124 @@ class BuildResult:
     pages: int = 0
     seconds: float = 0.0
     output: Path | None = None
+    rendered: int = 0  # pages rendered this time (the rest were up to date)
 
 
-def build_site(config: Config, *, drafts: bool = False, output: Path | None = None, ui: UI | None = None) -> BuildResult:
+def build_site(config: Config, *, drafts: bool = False, output: Path | None = None, ui: UI | None = None,
+               clean: bool = False) -> BuildResult:
     """Build the whole site atomically; raises ContentError/ErrorList and leaves the old output as it was."""
     ui = ui or quiet_ui()
     start = time.perf_counter()
     out_dir = check_output_dir(Path(output) if output else config.paths.output, config.root, source_dirs(config))
-    with ui.stage("collect"):
-        post_files, page_files = content.collect(config, ui)
-        statics = static_files(config, ui)
-    with ui.stage("parse"):
-        posts, pages = content.parse_files(config, post_files, page_files, ui)
-    with ui.stage("model"):
-        site = content.build_model(config, posts, pages, drafts=drafts)
-        content.report_skipped(site, ui)
-    with ui.stage("plan"):
-        plan = render.plan_outputs(site)
-        render.check_collisions([(o.path, o.source) for o in plan] + [(rel, config.rel(src)) for rel, src in statics.items()])
-    with ui.stage("render"):
-        env = render.make_env(config)
-        hashes = {rel: render.asset_digest(src.read_bytes()) for rel, src in statics.items() if rel.endswith((".css", ".js"))}
-        shared = render.shared_context(site, hashes)
-        try:
-            rendered = [(out.path, render.render_output(env, out, shared)) for out in plan]
-        except ContentError as exc:
-            if exc.path:  # show site templates relative to the root, like content files
-                exc.path = config.rel(Path(exc.path))
-            raise
-    with ui.stage("write+prune"):
-        writer = Writer(out_dir)
-        try:
-            for rel, data in rendered:
-                writer.put(rel, data)
-            for rel, src in sorted(statics.items()):
-                writer.put_file(rel, src)
-            changed, removed = writer.commit()
-        except BaseException:
-            writer.abort()
-            raise
+    cache = BuildCache(config, out_dir, enabled=not clean)
+    try:
+        with ui.stage("collect"):
+            post_files, page_files = content.collect(config, ui)
+            statics = static_files(config, ui)
+            stamp = incremental.input_stamp(config, [*post_files, *page_files, *statics.values()], drafts)
+            last = incremental.up_to_date(cache, out_dir, stamp)
+        if last is not None:  # nothing changed since the last build into this folder
+            ui.detail("up to date")
+            _replay(last, ui)
+            return BuildResult(pages=last["pages"], seconds=time.perf_counter() - start, output=out_dir)
+        with ui.stage("parse"):
+            sources = parse_sources(config, cache, post_files, page_files, ui)
+        with ui.stage("model"):
+            due = incremental.next_due(sources.posts, config)
+            site = content.build_model(config, sources.posts, sources.pages, drafts=drafts)
+            content.report_skipped(site, ui)
+        with ui.stage("plan"):
+            plan = render.plan_outputs(site)
+            render.check_collisions([(o.path, o.source) for o in plan] + [(rel, config.rel(src)) for rel, src in statics.items()])
+        with ui.stage("render"):
+            env = render.make_env(config)
+            hashes = {rel: render.asset_digest(src.read_bytes()) for rel, src in statics.items() if rel.endswith((".css", ".js"))}
+            tracker = Tracker(site, sources.posts, sources.pages, render.shared_context(site, hashes), hashes, sources.digests)
+            env.context_class = tracker.context_class()
+            last = incremental.LastBuild(cache, out_dir, tracker, sources)
+            writer = Writer(out_dir, known=last.files)
+            try:
+                digests = template_digests(env, {o.template for o in plan})
+                keys = [output_key(tracker, o, digests[o.template]) for o in plan]
+                todo = last.to_render(plan, keys)
+                rendered = render_pages(config, env, tracker, plan, todo, keys, writer)
+                for i in set(range(len(plan))) - set(todo):
+                    writer.keep(plan[i].path)
+                for rel, src in sorted(statics.items()):
+                    writer.put_file(rel, src)
+            except BaseException:
+                writer.abort()
+                raise
+        with ui.stage("write+prune"):
+            try:
+                changed, removed = writer.commit()
+            except BaseException:
+                writer.abort()
+                raise
+            last.save(writer, plan, statics, rendered, sources, {"stamp": stamp, "pages": len(plan), "next": due,
+                                                                "warnings": sources.warnings, "skipped": site.skipped})
+    finally:
+        cache.close()
     seconds = time.perf_counter() - start
-    return BuildResult(changed=changed, removed=removed, pages=len(plan), seconds=seconds, output=out_dir)
+    return BuildResult(changed=changed, removed=removed, pages=len(plan), seconds=seconds, output=out_dir,
+                       rendered=len(todo))
+
+
+def render_pages(config: Config, env: jinja2.Environment, tracker: Tracker, plan: list[render.Output],
+                 todo: list[int], keys: list[bytes], writer: Writer) -> dict[str, tuple[bytes, list, set[str]]]:
+    """Render the planned files in `todo` (on every core when there are many), each straight to the
+    writer; returns what each one read, for the cache."""
+    # Helpers get model objects as arguments (tracked there); their closures only read the config.
+    shared = {**tracker.shared, "site": tracker.wrap(tracker.site), "asset": tracker.asset(tracker.shared["asset"])}
+    forked = parallel.worth_it(len(todo), parallel.MIN_RENDER)
+    temp = writer.prepare() if forked else None
+    if forked:
+        _compile(env, {plan[i].template for i in todo})  # once, before the workers inherit them
+
+    def job(i: int) -> tuple:
+        out = plan[i]
+        tracker.begin()
+        try:
+            data = render.render_output(env, replace(out, context={k: tracker.wrap(v) for k, v in out.context.items()}), shared)
+        finally:
+            deps, tokens = tracker.end()
+        return i, (stage(writer.output, temp, out.path, data) if temp is not None else data), deps, tokens
+
+    done: dict[str, tuple[bytes, list, set[str]]] = {}
+    for result in parallel.run(job, sorted(todo, key=lambda i: -_weight(plan[i])), parallel=forked):
+        if isinstance(result, parallel.Failure):
+            error = result.error()
+            if error.path:  # show site templates relative to the root, like content files
+                error.path = config.rel(Path(error.path))
+            raise error
+        i, written, deps, tokens = result
+        if temp is None:
+            writer.put(plan[i].path, written)
+        else:
+            writer.adopt(plan[i].path, written)
+        done[plan[i].path] = (keys[i], deps, tokens)
+    return done
+
+
+def _replay(last: dict, ui: UI) -> None:
+    """The messages of the build whose output is still current: same input, same warnings."""
+    for warning in last["warnings"]:
+        ui.warn(warning)
+    for line in last["skipped"]:  # as content.report_skipped says them
+        ui.info(line) if "future" in line else ui.detail(line)
+
+
+def _weight(out: render.Output) -> int:
+    """Render the big listings first so that no worker is left with one at the end."""
+    return sum(len(v) for v in out.context.values() if isinstance(v, (list, tuple)))
+
+
+def _compile(env: jinja2.Environment, names: set[str]) -> None:
+    for name in names:
+        try:
+            env.get_template(name)
+        except jinja2.TemplateError:
+            pass  # rendering reports it with the file and line
 
 
 def source_dirs(config: Config) -> list[Path]:
@@ -109,8 +193,9 @@ def command(config: Config, args, ui: UI) -> int:
     if import_paths is not None:
         import_paths(config, None, ui=ui)
     output = Path(args.output) if getattr(args, "output", None) else None
-    result = build_site(config, drafts=getattr(args, "drafts", False), output=output, ui=ui)
+    result = build_site(config, drafts=getattr(args, "drafts", False), output=output, ui=ui,
+                        clean=getattr(args, "clean", False))
     where = config.rel(result.output) if result.output else "site"
     ui.info(f"built {result.pages} pages into {where}/ in {result.seconds:.2f} s "
-            f"({len(result.changed)} changed, {len(result.removed)} removed)")
+            f"({result.rendered} rendered, {len(result.changed)} changed, {len(result.removed)} removed)")
     return 0

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import os
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -127,25 +128,35 @@ def _md_files(folder: Path, recursive: bool, ui: UI) -> list[Path]:
     stack = [folder]
     while stack:
         current = stack.pop()
-        for entry in sorted(current.iterdir()):
-            if entry.name.startswith((".", "_")) or entry.name.endswith("~"):
+        with os.scandir(current) as entries:  # the entry types come with the listing: no stat each
+            listing = sorted(entries, key=lambda e: e.name)
+        for entry in listing:
+            name = entry.name
+            if name.startswith((".", "_")) or name.endswith("~"):
                 continue
+            path = current / name
             if entry.is_symlink():
-                ui.warn(f"{entry}: symlink not followed")
-            elif entry.is_dir() and recursive:
-                stack.append(entry)
-            elif entry.is_file() and entry.suffix.lower() in (".md", ".markdown"):
-                found.append(entry)
+                ui.warn(f"{path}: symlink not followed")
+            elif entry.is_dir(follow_symlinks=False):
+                if recursive:
+                    stack.append(path)
+            elif entry.is_file(follow_symlinks=False) and os.path.splitext(name)[1].lower() in (".md", ".markdown"):
+                found.append(path)
     return sorted(found)
 
 
 def read_text(path: Path, rel: str) -> str:
     try:
-        return path.read_bytes().decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise ContentError(rel, None, f"not UTF-8 (byte {exc.start}: {exc.reason}); re-save it as UTF-8") from None
+        return decode(path.read_bytes(), rel)
     except OSError as exc:
         raise ContentError(rel, None, f"cannot read: {exc.strerror}") from None
+
+
+def decode(data: bytes, rel: str) -> str:
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ContentError(rel, None, f"not UTF-8 (byte {exc.start}: {exc.reason}); re-save it as UTF-8") from None
 
 
 # ---- parse (pure) --------------------------------------------------------------------------
@@ -383,8 +394,16 @@ def _page_url(permalink: str, f: _Fields) -> tuple[str, str]:
     return quote(permalink, safe="/-._~"), permalink.strip("/") + "/index.html"
 
 
+TAG_SLUGS: dict[tuple[str, str], str] = {}  # (style, name) -> slug: memo, kept by the build cache
+
+
 def tag_slug(config: Config, name: str) -> str:
-    return slugify(name, config.slug, fallback_seed=name)
+    """Memoised: every post names its tags, and a pinyin slug needs the pinyin dictionaries."""
+    key = (config.slug, name)
+    slug = TAG_SLUGS.get(key)
+    if slug is None:
+        slug = TAG_SLUGS[key] = slugify(name, config.slug, fallback_seed=name)
+    return slug
 
 
 # ---- model ---------------------------------------------------------------------------------

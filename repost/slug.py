@@ -6,8 +6,6 @@ import re
 import unicodedata
 from pathlib import Path
 
-from pypinyin import lazy_pinyin
-
 from repost.errors import ContentError
 
 MAX_SLUG_BYTES = 120
@@ -41,6 +39,8 @@ def slugify(title: str, style: str = "pinyin", *, fallback_seed: str = "") -> st
 
 
 def _pinyin_words(text: str) -> list[str]:
+    from pypinyin import lazy_pinyin  # imported on first use: its dictionaries take ~0.2 s to load
+
     words: list[str] = []
     for token in lazy_pinyin(text, errors=lambda run: [run]):
         words.extend(_words(_fold_ascii(token), keep_unicode=False))

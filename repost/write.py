@@ -25,7 +25,7 @@ from repost.errors import ConfigError, ContentError
 PRESERVE = (".git", "CNAME")
 TEMP_PREFIX = ".repost-build-"
 OLD_PREFIX = ".repost-old-"
-PATCH_MIN_FILES = 2000  # below this many files, linking a whole new tree is cheap enough
+PATCH_MIN_FILES = 256  # below this many files, linking a whole new tree is cheap enough
 PATCH_MAX_CHANGES = 1000  # above this many changed files, swap a whole new tree
 
 

@@ -1,0 +1,71 @@
+"""Process pools for big builds: Markdown and pages rendered on every core.
+
+Workers are forked, so they inherit the configuration, the site model and the compiled templates
+without pickling them; they send back only results. A `ContentError` does not pickle, so workers
+return it as a value and the parent raises it. Small batches run in-process: a pool costs about
+as much as rendering a few dozen posts.
+"""
+from __future__ import annotations
+
+import multiprocessing
+import os
+from typing import Any, Callable, Iterable, Iterator
+
+from repost.errors import ContentError, raise_all
+
+MIN_PARSE = 200  # files to parse before a pool pays off
+MIN_RENDER = 400  # pages to render before a pool pays off
+
+_job: Callable[[Any], Any] | None = None  # set in the parent just before forking
+
+
+def cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:
+        return os.cpu_count() or 1
+
+
+def worth_it(count: int, minimum: int) -> bool:
+    return count >= minimum and cores() > 1 and "fork" in multiprocessing.get_all_start_methods()
+
+
+def run(job: Callable[[Any], Any], items: list, *, parallel: bool, chunksize: int = 16) -> Iterator[Any]:
+    """`job(item)` for every item, in any order; in forked workers when `parallel`."""
+    if not parallel:
+        for item in items:
+            yield _call(job, item)
+        return
+    global _job
+    _job = job
+    try:
+        with multiprocessing.get_context("fork").Pool(cores()) as pool:
+            for result in pool.imap_unordered(_forked, items, chunksize):
+                yield result
+    finally:
+        _job = None
+
+
+def _forked(item: Any) -> Any:
+    return _call(_job, item)
+
+
+def _call(job: Callable[[Any], Any], item: Any) -> Any:
+    try:
+        return job(item)
+    except ContentError as exc:
+        return Failure(str(exc.path) if exc.path is not None else None, exc.line, exc.message)
+
+
+class Failure:
+    """A ContentError carried back from a worker."""
+
+    def __init__(self, path: str | None, line: int | None, message: str):
+        self.path, self.line, self.message = path, line, message
+
+    def error(self) -> ContentError:
+        return ContentError(self.path, self.line, self.message)
+
+
+def raise_failures(results: Iterable[Any]) -> None:
+    raise_all([r.error() for r in results if isinstance(r, Failure)])

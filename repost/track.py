@@ -1,0 +1,426 @@
+"""What a rendered page read, and whether a later build must render it again.
+
+While a page renders, the model objects its templates and helpers see are thin proxies that note
+every attribute read: (object token, attribute, value). Stored with the page as fingerprints,
+these reads say exactly when the page is stale: when one of those values differs in a later build.
+Nothing is declared by hand, so a site's own templates are tracked like the theme's.
+
+Tokens name objects across builds: ("post", rel), ("page", rel), ("tag", key), ("site",), a
+mapping held by one of them ("map", token, attribute), a template variable ("shared",) and a
+digested asset ("asset",). A read of the whole object (str(), repr()) is the attribute "*".
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Mapping
+from dataclasses import fields, is_dataclass
+from datetime import date, datetime
+from typing import Any, Callable, Iterable
+
+import jinja2
+from jinja2 import meta
+from jinja2.runtime import Context
+
+from repost.config import Config
+from repost.content import Page, Post, Site, Tag
+
+MISSING = type("Missing", (), {"__repr__": lambda self: "<missing>"})()
+VOLATILE = frozenset({"updated"})  # template variables computed from the posts
+SOURCE_KINDS = ("post", "page")
+_PLAIN = (str, int, float, bool, type(None))
+_MODELS = (Post, Page, Tag, Site)
+_BIG = (tuple, list)
+_AS_IS = frozenset({str, int, float, bool, type(None), datetime, date})  # values returned unwrapped
+
+
+def token(obj: Any) -> tuple | None:
+    """The name of a model object that stays the same from build to build."""
+    if isinstance(obj, Post):
+        return ("post", obj.rel)
+    if isinstance(obj, Page):
+        return ("page", obj.rel)
+    if isinstance(obj, Tag):
+        return ("tag", obj.slug.casefold())
+    if isinstance(obj, Site):
+        return ("site",)
+    if isinstance(obj, (_Obj, _Seq, _Map)):
+        return obj._tok
+    return None
+
+
+def canon(value: Any, memo: dict[int, tuple] | None = None) -> str:
+    """A text that is equal for equal values across builds; model objects stand for their token.
+
+    `memo` (id -> (object, text)) saves recomputing the text of a model object or a long list
+    within one build: every page of a listing shares one tuple of page URLs, and hashing it anew
+    for each page would make big listings quadratic. It holds the objects, so ids stay unique.
+    """
+    kind = type(value)
+    if kind in _PLAIN:
+        return f"{kind.__name__}:{value!r}"
+    if kind is datetime:
+        return repr(value)
+    if memo is not None and (kind in _BIG or isinstance(value, _MODELS)) and (kind not in _BIG or len(value) > 32):
+        found = memo.get(id(value))
+        if found is None:
+            found = memo[id(value)] = (value, _canon(value, memo))
+        return found[1]
+    return _canon(value, memo)
+
+
+def _canon(value: Any, memo: dict[int, tuple] | None) -> str:
+    kind = type(value)
+    if kind is tuple or kind is list:
+        return "[" + ",".join([canon(v, memo) for v in value]) + "]"
+    if isinstance(value, _MODELS):
+        return f"@{token(value)!r}"
+    if value is MISSING:
+        return "<missing>"
+    if isinstance(value, (_Obj, _Seq, _Map)):
+        return canon(value._raw, memo)
+    if isinstance(value, (list, tuple)):
+        return "[" + ",".join([canon(v, memo) for v in value]) + "]"
+    if isinstance(value, Mapping):
+        return "{" + ",".join([f"{canon(k, memo)}:{canon(v, memo)}" for k, v in value.items()]) + "}"
+    if isinstance(value, (datetime, date)):
+        return repr(value)
+    if is_dataclass(value) and not isinstance(value, type):
+        return type(value).__name__ + canon(tuple(getattr(value, f.name) for f in fields(value)), memo)
+    text = repr(value)
+    if " at 0x" in text:  # no stable identity: never equal, so the page is always rendered
+        return os.urandom(16).hex()
+    return f"{kind.__name__}:{text}"
+
+
+def fingerprint(value: Any, memo: dict[int, str] | None = None) -> bytes:
+    return hashlib.blake2b(canon(value, memo).encode("utf-8", "surrogatepass"), digest_size=12).digest()
+
+
+class Tracker:
+    """One build's model as the page renderer sees it: proxies out, fingerprints in."""
+
+    def __init__(self, site: Site, posts: Iterable[Post], pages: Iterable[Page], shared: Mapping[str, Any],
+                 hashes: Mapping[str, str], digests: Mapping[tuple, str]):
+        self.site, self.shared, self.hashes, self.digests = site, shared, hashes, digests
+        self.objects: dict[tuple, Any] = {("site",): site}
+        for record in [*posts, *pages]:
+            self.objects[token(record)] = record
+        for tag in site.tags:
+            self.objects[token(tag)] = tag
+        self.reads: dict[tuple, Any] | None = None
+        self._fps: dict[tuple, bytes] = {}
+        self.memo: dict[int, tuple] = {}  # canon texts of model objects and long lists, this build
+
+    def key(self, value: Any) -> bytes:
+        return fingerprint(value, self.memo)
+
+    # -- recording one page
+
+    def begin(self) -> None:
+        self.reads = {}
+
+    def end(self) -> tuple[list[tuple], set[str]]:
+        """(deps: [(token, name, fingerprint)], touched tokens as text) of the page just rendered."""
+        reads, self.reads = self.reads or {}, None
+        deps = [(tok, name, self._fp(tok, name, value)) for (tok, name), value in reads.items()]
+        return deps, {repr(tok) for tok, _ in reads}
+
+    def read(self, tok: tuple, name: Any, value: Any) -> None:
+        if self.reads is not None and (tok, name) not in self.reads:
+            self.reads[(tok, name)] = value
+
+    def wrap(self, value: Any, tok: tuple | None = None, name: Any = None) -> Any:
+        """Model objects, and containers holding them, as proxies; other values as they are."""
+        if type(value) in _AS_IS:
+            return value
+        if isinstance(value, (Post, Page, Tag, Site)):
+            return _Obj(value, self, token(value))
+        if isinstance(value, (list, tuple)) and _holds_model(value):
+            return _Seq(value, self)
+        if isinstance(value, Mapping) and not isinstance(value, Config) and _holds_model(list(value.values())):
+            return _Map(value, self, ("map", tok, name))
+        return value
+
+    def asset(self, helper: Callable[[str], str]) -> Callable[[str], str]:
+        def asset(name: str) -> str:
+            self.read(("asset",), name, self.hashes.get(name.lstrip("/")))
+            return helper(name)
+        return asset
+
+    def context_class(self) -> type:
+        """A Jinja Context that notes reads of the template variables computed from the posts."""
+        tracker = self
+
+        class TrackingContext(Context):
+            def resolve_or_missing(self, key: str) -> Any:
+                value = super().resolve_or_missing(key)
+                if key in VOLATILE:
+                    tracker.read(("shared",), key, tracker.shared.get(key, MISSING))
+                return value
+
+        return TrackingContext
+
+    # -- checking a stored page against this build
+
+    def stale(self, deps: list[tuple], changed: set[tuple]) -> bool:
+        """True when a read of a changed object now gives a different value."""
+        return any(tok in changed and self.current(tok, name) != fp for tok, name, fp in deps)
+
+    def current(self, tok: tuple, name: Any) -> bytes:
+        """The fingerprint `name` of `tok` has in this build."""
+        key = (tok, name)
+        if key not in self._fps:
+            self._fps[key] = self._fp(tok, name, self._value(tok, name))
+        return self._fps[key]
+
+    def _value(self, tok: tuple, name: Any) -> Any:
+        kind = tok[0]
+        if kind == "shared":
+            return self.shared.get(name, MISSING)
+        if kind == "asset":
+            return self.hashes.get(str(name).lstrip("/"))
+        obj = self._resolve(tok)
+        if obj is MISSING or name == "*":
+            return obj
+        if kind == "map":
+            return obj.get(name, MISSING) if isinstance(obj, Mapping) else MISSING
+        try:
+            return getattr(obj, name)
+        except AttributeError:
+            return MISSING
+
+    def _resolve(self, tok: tuple) -> Any:
+        if tok[0] == "map":
+            parent = self._resolve(tok[1])
+            return MISSING if parent is MISSING else getattr(parent, tok[2], MISSING)
+        return self.objects.get(tok, MISSING)
+
+    def _fp(self, tok: tuple, name: Any, value: Any) -> bytes:
+        key = (tok, name)
+        found = self._fps.get(key)
+        if found is None:
+            if name == "*" and tok[0] in SOURCE_KINDS:
+                found = fingerprint(self.digests.get(tok, MISSING) if value is not MISSING else MISSING)
+            elif name == "*" and value is not MISSING:
+                found = fingerprint(_whole(value), self.memo)
+            else:
+                found = fingerprint(value, self.memo)
+            self._fps[key] = found
+        return found
+
+
+def _whole(obj: Any) -> Any:
+    if isinstance(obj, Mapping):
+        return dict(obj)
+    if is_dataclass(obj):
+        return tuple((f.name, getattr(obj, f.name)) for f in fields(obj))
+    return obj
+
+
+def _holds_model(items: list | tuple) -> bool:
+    sample = items if len(items) <= 16 else [*items[:4], items[-1]]
+    for item in sample:
+        if isinstance(item, (Post, Page, Tag, Site)):
+            return True
+        if isinstance(item, (list, tuple)) and _holds_model(item):
+            return True
+        if isinstance(item, Mapping) and _holds_model(list(item.values())):
+            return True
+    return False
+
+
+class _Obj:
+    """A model object whose attribute reads are noted."""
+
+    __slots__ = ("_raw", "_tracker", "_tok")
+
+    def __init__(self, raw: Any, tracker: Tracker, tok: tuple):
+        self._raw, self._tracker, self._tok = raw, tracker, tok
+
+    def __getattr__(self, name: str) -> Any:
+        value = getattr(self._raw, name)
+        if name[:2] == "__":
+            return value
+        tracker = self._tracker
+        kind = type(value)
+        if kind in _AS_IS:
+            reads = tracker.reads
+            if reads is not None:
+                reads.setdefault((self._tok, name), value)
+            return value
+        if isinstance(value, Config):
+            return value  # the config is in every cache key already
+        if callable(value):
+            tracker.read(self._tok, "*", self._raw)
+            return value
+        tracker.read(self._tok, name, value)
+        return tracker.wrap(value, self._tok, name)
+
+    def _whole(self) -> Any:
+        self._tracker.read(self._tok, "*", self._raw)
+        return self._raw
+
+    def __str__(self) -> str:
+        return str(self._whole())
+
+    def __repr__(self) -> str:
+        return repr(self._whole())
+
+    def __format__(self, spec: str) -> str:
+        return format(self._whole(), spec)
+
+    def __eq__(self, other: Any) -> bool:
+        return token(other) == self._tok if not isinstance(other, (_Seq, _Map)) else False
+
+    def __hash__(self) -> int:
+        return hash(self._tok)
+
+    def __bool__(self) -> bool:
+        return True
+
+
+class _Seq:
+    """A list or tuple of model objects: its membership was noted where it was read."""
+
+    __slots__ = ("_raw", "_tracker")
+    _tok = None
+
+    def __init__(self, raw: list | tuple, tracker: Tracker):
+        self._raw, self._tracker = raw, tracker
+
+    def __len__(self) -> int:
+        return len(self._raw)
+
+    def __iter__(self):
+        wrap = self._tracker.wrap
+        return (wrap(item) for item in self._raw)
+
+    def __reversed__(self):
+        wrap = self._tracker.wrap
+        return (wrap(item) for item in reversed(self._raw))
+
+    def __getitem__(self, index: Any) -> Any:
+        if isinstance(index, slice):
+            return _Seq(self._raw[index], self._tracker)
+        return self._tracker.wrap(self._raw[index])
+
+    def __contains__(self, item: Any) -> bool:
+        return any(token(item) == token(x) if token(x) else item == x for x in self._raw)
+
+    def __bool__(self) -> bool:
+        return bool(self._raw)
+
+    def __eq__(self, other: Any) -> bool:
+        return canon(self) == canon(other)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __str__(self) -> str:
+        return str([str(x) for x in self])
+
+    def __add__(self, other: Any) -> "_Seq":
+        other = other._raw if isinstance(other, _Seq) else other
+        return _Seq(list(self._raw) + list(other), self._tracker)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._raw, name)  # index(), count()
+
+
+class _Map:
+    """A mapping of model objects (the site's tag lookup): each key read is noted on its own."""
+
+    __slots__ = ("_raw", "_tracker", "_tok")
+
+    def __init__(self, raw: Mapping, tracker: Tracker, tok: tuple):
+        self._raw, self._tracker, self._tok = raw, tracker, tok
+
+    def __getitem__(self, key: Any) -> Any:
+        value = self._raw.get(key, MISSING)
+        self._tracker.read(self._tok, key, value)
+        if value is MISSING:
+            raise KeyError(key)
+        return self._tracker.wrap(value, self._tok, key)
+
+    def get(self, key: Any, default: Any = None) -> Any:
+        try:
+            return self[key]
+        except KeyError:
+            return default
+
+    def __contains__(self, key: Any) -> bool:
+        value = self._raw.get(key, MISSING)
+        self._tracker.read(self._tok, key, value)
+        return value is not MISSING
+
+    def _all(self) -> Mapping:
+        self._tracker.read(self._tok, "*", self._raw)
+        return self._raw
+
+    def __len__(self) -> int:
+        return len(self._all())
+
+    def __iter__(self):
+        return iter(self._all())
+
+    def keys(self):
+        return self._all().keys()
+
+    def values(self):
+        return [self._tracker.wrap(v) for v in self._all().values()]
+
+    def items(self):
+        return [(k, self._tracker.wrap(v)) for k, v in self._all().items()]
+
+    def __bool__(self) -> bool:
+        return bool(self._all())
+
+    def __str__(self) -> str:
+        return str(self._all())
+
+
+# ---- templates -----------------------------------------------------------------------------
+
+def template_digests(env: jinja2.Environment, names: Iterable[str]) -> dict[str, bytes]:
+    """For each page template, a digest of every template it can pull in (extends, include,
+    import). A dynamic reference (a name computed at render time) brings in every template."""
+    sources: dict[str, tuple[str, list | None]] = {}
+
+    def load(name: str) -> tuple[str, list | None]:
+        if name not in sources:
+            try:
+                source, _, _ = env.loader.get_source(env, name)
+                refs = list(meta.find_referenced_templates(env.parse(source)))
+                sources[name] = (source, None if None in refs else refs)
+            except jinja2.TemplateError:
+                sources[name] = (os.urandom(16).hex(), [])  # rendering will report it
+        return sources[name]
+
+    everything: bytes | None = None
+    out: dict[str, bytes] = {}
+    for name in names:
+        seen, todo, dynamic = set(), [name], False
+        while todo:
+            current = todo.pop()
+            if current in seen:
+                continue
+            seen.add(current)
+            _, refs = load(current)
+            if refs is None:
+                dynamic = True
+                break
+            todo.extend(refs)
+        if dynamic:
+            if everything is None:
+                everything = _digest({n: load(n)[0] for n in env.list_templates()})
+            out[name] = everything
+        else:
+            out[name] = _digest({n: sources[n][0] for n in seen})
+    return out
+
+
+def _digest(sources: Mapping[str, str]) -> bytes:
+    h = hashlib.blake2b(digest_size=16)
+    for name in sorted(sources):
+        h.update(name.encode() + b"\0" + sources[name].encode("utf-8", "surrogatepass") + b"\0")
+    return h.digest()

@@ -1,0 +1,291 @@
+"""The build cache (`.repost-cache/`): what it skips, what invalidates it, and that losing or
+damaging it, or the output, only costs time. Plus the writer's in-place commit and its undo."""
+from __future__ import annotations
+
+import errno
+import os
+from pathlib import Path
+
+import pytest
+
+from conftest import build, make_site, post, tree_hashes
+from repost import cache, content, parallel, render, write
+from repost.cli import main
+from repost.errors import ContentError
+
+
+def _site(tmp_path: Path, n: int = 4, **files) -> Path:
+    posts = {f"content/posts/p{i}.md": post(f"Post {i}", f"Body {i}.", date=f"2026-01-0{i + 1}T10:00:00+08:00", tags=["t"])
+             for i in range(n)}
+    return make_site(tmp_path / "root", {**posts, **files})
+
+
+@pytest.fixture
+def parses(monkeypatch):
+    """Names of the files parsed (not taken from the cache)."""
+    seen: list[str] = []
+    real = content.parse_post
+
+    def spy(config, path, rel, text):
+        seen.append(rel)
+        return real(config, path, rel, text)
+
+    monkeypatch.setattr(content, "parse_post", spy)
+    monkeypatch.setattr(parallel, "MIN_PARSE", 10**9)  # in this process, where the spy is
+    return seen
+
+
+def test_an_unchanged_rebuild_parses_and_renders_nothing_and_reports_nothing(tmp_path, parses):
+    root = _site(tmp_path)
+    first = build(root)
+    assert sorted(parses) == [f"content/posts/p{i}.md" for i in range(4)] and first.rendered == first.pages
+    parses.clear()
+    again = build(root)
+    assert parses == [] and again.rendered == 0
+    assert again.changed == [] and again.removed == [] and again.pages == first.pages  # the server's contract
+
+
+def test_only_the_edited_file_is_parsed_again(tmp_path, parses):
+    root = _site(tmp_path)
+    build(root)
+    parses.clear()
+    (root / "content/posts/p2.md").write_text(post("Post 2", "New body.", date="2026-01-03T10:00:00+08:00", tags=["t"]))
+    result = build(root)
+    assert parses == ["content/posts/p2.md"]
+    assert "posts/post-2/index.html" in result.changed  # and the lists that show its summary
+    assert not {"posts/post-1/index.html", "posts/post-3/index.html", "tags/index.html"} & set(result.changed)
+
+
+def test_records_come_back_without_their_html_until_a_page_reads_it(tmp_path):
+    root = _site(tmp_path)
+    build(root)
+    from conftest import load
+
+    config = load(root)
+    store = cache.BuildCache(config, root / "site")
+    try:
+        digest = store.source_digests()["content/posts/p1.md"][1]
+        record = store.load_records({digest: root / "content/posts/p1.md"})[digest]
+        assert isinstance(record, cache.CachedPost) and "body_html" not in record.__dict__
+        assert record.body_html == "<p>Body 1.</p>\n" and record.title == "Post 1"
+        assert record.path == root / "content/posts/p1.md" and record.rel == "content/posts/p1.md"
+    finally:
+        store.close()
+
+
+@pytest.mark.parametrize("change", ["config", "code"])
+def test_a_new_salt_drops_everything(tmp_path, parses, monkeypatch, change):
+    root = _site(tmp_path)
+    build(root)
+    parses.clear()
+    if change == "config":
+        text = (root / "config.yaml").read_text()
+        (root / "config.yaml").write_text(text.replace("title: Test Site", "title: Other"))
+    else:
+        monkeypatch.setattr(cache, "__version__", "999")
+    result = build(root)
+    assert len(parses) == 4 and result.rendered == result.pages
+
+
+def test_clean_flag_starts_the_cache_over(tmp_path, parses, capsys):
+    root = _site(tmp_path)
+    build(root)
+    parses.clear()
+    assert main(["--config", str(root / "config.yaml"), "build", "--clean"]) == 0
+    assert len(parses) == 4
+    assert "0 changed" in capsys.readouterr().out  # same bytes: nothing written
+    parses.clear()
+    assert build(root).rendered == 0 and parses == []  # and the cache is warm again
+
+
+def test_a_damaged_cache_is_rebuilt(tmp_path):
+    root = _site(tmp_path)
+    build(root)
+    before = tree_hashes(root / "site")
+    db = root / ".repost-cache/build.sqlite"
+    for suffix in ("-wal", "-shm"):
+        Path(f"{db}{suffix}").unlink(missing_ok=True)
+    db.write_bytes(b"this is not a database" * 100)
+    assert build(root).rendered > 0
+    assert tree_hashes(root / "site") == before
+
+
+def test_losing_the_cache_folder_only_costs_time(tmp_path):
+    import shutil
+
+    root = _site(tmp_path)
+    build(root)
+    before = tree_hashes(root / "site")
+    shutil.rmtree(root / ".repost-cache")
+    assert build(root).changed == []
+    assert tree_hashes(root / "site") == before
+
+
+@pytest.mark.parametrize("damage", ["delete-file", "edit-file", "delete-output"])
+def test_output_changed_by_hand_is_repaired(tmp_path, damage):
+    import shutil
+
+    root = _site(tmp_path)
+    build(root)
+    before = tree_hashes(root / "site")
+    page = root / "site/posts/post-1/index.html"
+    if damage == "delete-file":
+        page.unlink()
+    elif damage == "edit-file":
+        page.write_text("defaced")
+    else:
+        shutil.rmtree(root / "site")
+    result = build(root)
+    assert tree_hashes(root / "site") == before
+    assert "posts/post-1/index.html" in result.changed
+
+
+def test_two_output_folders_keep_separate_records(tmp_path):
+    root = _site(tmp_path)
+    build(root)
+    other = tmp_path / "preview"
+    build(root, output=other, drafts=True)
+    assert tree_hashes(other) == tree_hashes(root / "site")
+    assert build(root).rendered == 0 and build(root, output=other, drafts=True).rendered == 0
+
+
+def test_a_custom_template_reading_every_post_is_tracked(tmp_path):
+    sidebar = ('{% extends "base.html" %}{% block content %}{{ super() }}'
+               '<aside>{% for p in site.posts %}<i>{{ p.title }}</i>{% endfor %}</aside>{% endblock %}')
+    root = _site(tmp_path, **{"layouts/page.html": sidebar, "content/pages/about.md": "---\ntitle: About\n---\nHi.\n"})
+    build(root)
+    (root / "content/posts/p0.md").write_text(post("Renamed zero", "Body 0.", date="2026-01-01T10:00:00+08:00", tags=["t"]))
+    result = build(root)
+    assert "about/index.html" in result.changed
+    assert "<i>Renamed zero</i>" in (root / "site/about/index.html").read_text(encoding="utf-8")
+
+
+def test_a_stylesheet_edit_rerenders_the_pages_that_link_it(tmp_path):
+    root = _site(tmp_path, **{"static/assets/style.css": "body { color: red; }\n"})
+    build(root)
+    (root / "static/assets/style.css").write_text("body { color: blue; }\n")
+    result = build(root)
+    assert "assets/style.css" in result.changed and "index.html" in result.changed
+    assert "robots.txt" not in result.changed
+
+
+def test_a_future_post_makes_the_shortcut_stop_when_it_is_due(tmp_path, monkeypatch):
+    monkeypatch.setattr(cache, "RACY_NS", 0)
+    root = _site(tmp_path, **{"content/posts/later.md": post("Later", date="2099-01-01T00:00:00+08:00")})
+    build(root)
+    from conftest import load
+
+    store = cache.BuildCache(load(root), root / "site")
+    try:
+        saved = store.stamp()
+        assert saved["next"] is not None and saved["next"] > 4e9
+        from repost import incremental
+
+        assert incremental.up_to_date(store, root / "site", saved["stamp"]) is not None
+        monkeypatch.setattr(incremental.time, "time", lambda: saved["next"] + 1)
+        assert incremental.up_to_date(store, root / "site", saved["stamp"]) is None
+    finally:
+        store.close()
+
+
+def test_warnings_are_repeated_by_a_build_that_has_nothing_to_do(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(cache, "RACY_NS", 0)
+    root = _site(tmp_path, **{"content/posts/odd.md": post("Odd", date="2026-01-09T10:00:00+08:00", colour="red")})
+    args = ["--config", str(root / "config.yaml"), "build"]
+    assert main(args) == 0
+    first = capsys.readouterr().err
+    assert main(args) == 0
+    assert "unknown front matter key 'colour'" in first and capsys.readouterr().err == first
+
+
+def test_parallel_and_serial_builds_are_identical(tmp_path, monkeypatch):
+    root = _site(tmp_path, 9)
+    build(root)
+    serial = tree_hashes(root / "site")
+    monkeypatch.setattr(parallel, "MIN_RENDER", 1)
+    monkeypatch.setattr(parallel, "MIN_PARSE", 1)
+    monkeypatch.setattr(parallel, "cores", lambda: 2)
+    build(root, output=tmp_path / "forked", clean=True)
+    assert tree_hashes(tmp_path / "forked") == serial
+
+
+def test_a_template_error_in_a_worker_is_one_line_with_the_template(tmp_path, monkeypatch):
+    monkeypatch.setattr(parallel, "MIN_RENDER", 1)
+    monkeypatch.setattr(parallel, "cores", lambda: 2)
+    root = _site(tmp_path, **{"layouts/post.html": "{% extends 'base.html' %}{% block content %}{{ post.nope.deeper }}{% endblock %}"})
+    with pytest.raises(ContentError) as info:
+        build(root)
+    assert info.value.path.endswith("layouts/post.html") and not (root / "site").exists()
+
+
+# ---- the writer's in-place commit -----------------------------------------------------------
+
+def test_small_change_to_a_big_output_is_renamed_in_place(tmp_path, monkeypatch):
+    monkeypatch.setattr(write, "PATCH_MIN_FILES", 0)
+    root = _site(tmp_path)
+    build(root)
+    out = root / "site"
+    inode = os.stat(out).st_ino
+    keep = os.stat(out / "posts/post-0/index.html").st_ino
+    (root / "content/posts/p3.md").unlink()
+    result = build(root)
+    assert os.stat(out).st_ino == inode  # not swapped: patched
+    assert os.stat(out / "posts/post-0/index.html").st_ino == keep
+    assert "posts/post-3/index.html" in result.removed and not (out / "posts/post-3").exists()
+    assert tree_hashes(out) == tree_hashes(_clean(root, tmp_path))
+
+
+def _clean(root: Path, tmp_path: Path) -> Path:
+    import shutil
+
+    copy = tmp_path / "clean"
+    shutil.copytree(root, copy, ignore=shutil.ignore_patterns("site", ".repost-cache"))
+    build(copy)
+    return copy / "site"
+
+
+@pytest.mark.parametrize("fail_at", [1, 3])
+def test_a_failing_in_place_commit_puts_everything_back(tmp_path, monkeypatch, fail_at):
+    monkeypatch.setattr(write, "PATCH_MIN_FILES", 0)
+    root = _site(tmp_path)
+    build(root)
+    (root / "site/CNAME").write_text("blog.example\n")
+    before = tree_hashes(root / "site")
+    (root / "content/posts/p1.md").write_text(post("Changed", "Body 1.", date="2026-01-02T10:00:00+08:00", tags=["t"]))
+    (root / "content/posts/p2.md").unlink()
+    real, calls = os.replace, []
+
+    def failing(src, dst):
+        calls.append(dst)
+        if len(calls) == fail_at:
+            raise OSError(errno.EACCES, "Permission denied")
+        return real(src, dst)
+
+    monkeypatch.setattr(write.os, "replace", failing)
+    with pytest.raises(ContentError) as info:
+        build(root)
+    assert "cannot update the output folder" in info.value.message
+    monkeypatch.setattr(write.os, "replace", real)
+    assert tree_hashes(root / "site") == before
+    assert not [p for p in root.iterdir() if p.name.startswith((write.TEMP_PREFIX, write.OLD_PREFIX))]
+    build(root)
+    assert (root / "site/posts/changed/index.html").is_file() and (root / "site/CNAME").is_file()
+
+
+def test_an_interrupted_render_leaves_output_and_cache_consistent(tmp_path, monkeypatch):
+    root = _site(tmp_path)
+    build(root)
+    before = tree_hashes(root / "site")
+    (root / "content/posts/p1.md").write_text(post("Changed", "Body 1.", date="2026-01-02T10:00:00+08:00", tags=["t"]))
+    real = render.render_output
+
+    def boom(env, out, shared):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(render, "render_output", boom)
+    with pytest.raises(KeyboardInterrupt):
+        build(root)
+    assert tree_hashes(root / "site") == before
+    monkeypatch.setattr(render, "render_output", real)
+    build(root)
+    assert tree_hashes(root / "site") == tree_hashes(_clean(root, tmp_path))
