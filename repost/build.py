@@ -20,7 +20,7 @@ from repost.cache import BuildCache
 from repost.config import Config
 from repost.errors import RepostError
 from repost.incremental import output_key, parse_sources
-from repost.track import Tracker, template_digests
+from repost.track import Reads, Tracker, template_digests
 from repost.ui import UI, quiet_ui
 from repost.write import Writer, check_output_dir, stage
 
@@ -97,7 +97,7 @@ def build_site(config: Config, *, drafts: bool = False, output: Path | None = No
 
 
 def render_pages(config: Config, env: jinja2.Environment, tracker: Tracker, plan: list[render.Output],
-                 todo: list[int], keys: list[bytes], writer: Writer) -> dict[str, tuple[bytes, list, set[str]]]:
+                 todo: list[int], keys: list[bytes], writer: Writer) -> dict[str, tuple[bytes, Reads]]:
     """Render the planned files in `todo` (on every core when there are many), each straight to the
     writer; returns what each one read, for the cache."""
     # Helpers get model objects as arguments (tracked there); their closures only read the config.
@@ -113,22 +113,22 @@ def render_pages(config: Config, env: jinja2.Environment, tracker: Tracker, plan
         try:
             data = render.render_output(env, replace(out, context={k: tracker.wrap(v) for k, v in out.context.items()}), shared)
         finally:
-            deps, tokens = tracker.end()
-        return i, (stage(writer.output, temp, out.path, data) if temp is not None else data), deps, tokens
+            reads = tracker.end()
+        return i, (stage(writer.output, temp, out.path, data) if temp is not None else data), reads
 
-    done: dict[str, tuple[bytes, list, set[str]]] = {}
+    done: dict[str, tuple[bytes, Reads]] = {}
     for result in parallel.run(job, sorted(todo, key=lambda i: -_weight(plan[i])), parallel=forked):
         if isinstance(result, parallel.Failure):
             error = result.error()
             if error.path:  # show site templates relative to the root, like content files
                 error.path = config.rel(Path(error.path))
             raise error
-        i, written, deps, tokens = result
+        i, written, reads = result
         if temp is None:
             writer.put(plan[i].path, written)
         else:
             writer.adopt(plan[i].path, written)
-        done[plan[i].path] = (keys[i], deps, tokens)
+        done[plan[i].path] = (keys[i], reads)
     return done
 
 

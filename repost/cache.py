@@ -18,6 +18,7 @@ import pickle
 import sqlite3
 import sys
 import time
+import zlib
 from dataclasses import fields
 from importlib import metadata
 from pathlib import Path
@@ -26,20 +27,20 @@ from typing import Any, Iterable
 from repost import __version__, content
 from repost.config import Config
 from repost.content import Page, Post
+from repost.track import Reads, tok_id
 
 FOLDER = ".repost-cache"
-FORMAT = 1  # bump when the layout of a table changes
+FORMAT = 2  # bump when the layout of a table changes
 RACY_NS = 2_000_000_000
+ZIP_OVER = 1024  # HTML longer than this is stored compressed
 LIBRARIES = ("markdown-it-py", "nh3", "pygments", "jinja2", "pyyaml", "lxml", "pypinyin")
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta(k TEXT PRIMARY KEY, v BLOB);
 CREATE TABLE IF NOT EXISTS sources(rel TEXT PRIMARY KEY, sig TEXT, digest TEXT);
-CREATE TABLE IF NOT EXISTS records(digest TEXT PRIMARY KEY, meta BLOB, body TEXT, summary TEXT);
-CREATE TABLE IF NOT EXISTS outputs(out TEXT, path TEXT, key BLOB, deps BLOB, stat TEXT, PRIMARY KEY(out, path));
-CREATE TABLE IF NOT EXISTS touches(out TEXT, tok TEXT, path TEXT);
-CREATE INDEX IF NOT EXISTS touches_tok ON touches(out, tok);
-CREATE INDEX IF NOT EXISTS touches_path ON touches(out, path);
-CREATE TABLE IF NOT EXISTS state(out TEXT PRIMARY KEY, v BLOB);
+CREATE TABLE IF NOT EXISTS records(digest TEXT PRIMARY KEY, meta BLOB, body, summary);
+CREATE TABLE IF NOT EXISTS outs(id INTEGER PRIMARY KEY, folder TEXT UNIQUE, state BLOB, stamp BLOB);
+CREATE TABLE IF NOT EXISTS deps(out INTEGER, path TEXT, deps BLOB, PRIMARY KEY(out, path));
+CREATE TABLE IF NOT EXISTS touches(out INTEGER, tok INTEGER, path TEXT, PRIMARY KEY(out, tok, path)) WITHOUT ROWID;
 """
 
 
@@ -111,7 +112,7 @@ class Reader:
         row = self._con.execute(f"SELECT {column} FROM records WHERE digest = ?", (digest,)).fetchone()
         if row is None:
             raise RuntimeError(f"the build cache lost the HTML of {digest[:12]}; run `repost build --clean`")
-        return row[0]
+        return zlib.decompress(row[0]).decode("utf-8") if isinstance(row[0], bytes) else row[0]
 
     def close(self) -> None:
         if self._con is not None and self._pid == os.getpid():
@@ -159,6 +160,7 @@ class BuildCache:
         self.folder = config.root / FOLDER
         self.db = str(self.folder / "build.sqlite")
         self.out = str(out_dir)
+        self._out: int | None = None
         self.con = self._open(salt(config), enabled)
         self.reader = Reader(self.db)
         row = self.con.execute("SELECT v FROM meta WHERE k = 'tag_slugs'").fetchone()
@@ -189,6 +191,7 @@ class BuildCache:
         con = sqlite3.connect(self.db, timeout=60, isolation_level=None, check_same_thread=False)
         con.execute("PRAGMA journal_mode=WAL")
         con.execute("PRAGMA synchronous=OFF")  # a cache: a torn write is detected and dropped
+        con.execute("PRAGMA cache_size=-16000")
         con.executescript(SCHEMA)
         return con
 
@@ -218,33 +221,24 @@ class BuildCache:
             chunk = digests[i:i + 900]
             marks = ",".join("?" * len(chunk))
             for digest, meta in self.con.execute(f"SELECT digest, meta FROM records WHERE digest IN ({marks})", chunk):
-                kind, values = pickle.loads(meta)
-                found[digest] = self._lazy(digest, kind, values, wanted[digest])
+                found[digest] = self.lazy(digest, meta, wanted[digest])
         return found
 
-    def _lazy(self, digest: str, kind: str, values: tuple, path: Path) -> Post | Page:
+    def lazy(self, digest: str, meta: bytes, path: Path) -> Post | Page:
+        """A record without its HTML, from its stored fields."""
+        kind, values = pickle.loads(meta)
         cls, names = (CachedPost, _POST_FIELDS) if kind == "post" else (CachedPage, _PAGE_FIELDS)
-        lazy = object.__new__(cls)
-        fields = lazy.__dict__
-        fields.update(zip(names, values))
-        fields["path"] = path
-        fields["_html"] = HtmlRef(self.reader, digest)
-        return lazy
+        record = object.__new__(cls)
+        fields_ = record.__dict__
+        fields_.update(zip(names, values))
+        fields_["path"] = path
+        fields_["_html"] = HtmlRef(self.reader, digest)
+        return record
 
-    def store_records(self, items: Iterable[tuple[str, Post | Page]]) -> None:
-        """Save parsed records: the fields (but the path) apart from the HTML."""
-        rows = []
-        for digest, record in items:
-            kind, names = ("post", _POST_FIELDS) if isinstance(record, Post) else ("page", _PAGE_FIELDS)
-            values = tuple(getattr(record, name) for name in names)
-            meta = pickle.dumps((kind, values), protocol=pickle.HIGHEST_PROTOCOL)
-            rows.append((digest, meta, record.body_html, getattr(record, "summary_html", "")))
+    def insert_records(self, rows: list[tuple]) -> None:
+        """Rows made by `record_row` (in worker processes when there are many)."""
         with self.con:
             self.con.executemany("INSERT OR REPLACE INTO records VALUES (?, ?, ?, ?)", rows)
-
-    def lazy_record(self, digest: str, record: Post | Page) -> Post | Page:
-        kind, names = ("post", _POST_FIELDS) if isinstance(record, Post) else ("page", _PAGE_FIELDS)
-        return self._lazy(digest, kind, tuple(getattr(record, name) for name in names), record.path)
 
     def prune_records(self) -> None:
         """Drop records no source points at any more (old versions of edited files)."""
@@ -253,66 +247,79 @@ class BuildCache:
 
     # -- per output folder
 
+    def _out_id(self) -> int:
+        if self._out is None:
+            self.con.execute("INSERT OR IGNORE INTO outs(folder) VALUES (?)", (self.out,))
+            self._out = self.con.execute("SELECT id FROM outs WHERE folder = ?", (self.out,)).fetchone()[0]
+        return self._out
+
     def state(self) -> dict[str, Any] | None:
-        row = self.con.execute("SELECT v FROM state WHERE out = ?", (self.out,)).fetchone()
-        return pickle.loads(row[0]) if row else None
-
-    def outputs(self) -> dict[str, tuple[bytes, str | None]]:
-        """path -> (input key, stat after the last write) for this output folder."""
-        return {path: (key, stat) for path, key, stat in
-                self.con.execute("SELECT path, key, stat FROM outputs WHERE out = ?", (self.out,))}
-
-    def deps(self, path: str) -> list[tuple]:
-        row = self.con.execute("SELECT deps FROM outputs WHERE out = ? AND path = ?", (self.out, path)).fetchone()
-        return pickle.loads(row[0]) if row and row[0] else []
-
-    def touching(self, tokens: Iterable[str]) -> set[str]:
-        """Outputs whose render read any of these objects."""
-        found: set[str] = set()
-        for tok in tokens:
-            found.update(p for (p,) in self.con.execute("SELECT path FROM touches WHERE out = ? AND tok = ?", (self.out, tok)))
-        return found
-
-    def save_outputs(self, state: dict[str, Any], rendered: dict[str, tuple[bytes, list, set[str]]],
-                     stats: dict[str, str | None], gone: Iterable[str]) -> None:
-        """After a successful write: new records for rendered files, stats, removals, the state."""
-        out = self.out
-        drop = [(out, path) for path in [*gone, *rendered]]
-        rows, touches = [], []
-        for path, (key, deps, tokens) in rendered.items():
-            blob = pickle.dumps(deps, protocol=pickle.HIGHEST_PROTOCOL) if deps else None
-            rows.append((out, path, key, blob, stats.get(path)))
-            touches.extend((out, tok, path) for tok in tokens)
-        with self.con:
-            self.con.executemany("DELETE FROM outputs WHERE out = ? AND path = ?", drop)
-            if self.con.execute("SELECT 1 FROM touches WHERE out = ? LIMIT 1", (out,)).fetchone():
-                self.con.executemany("DELETE FROM touches WHERE out = ? AND path = ?", drop)
-            self.con.executemany("INSERT INTO outputs VALUES (?, ?, ?, ?, ?)", rows)
-            self.con.executemany("INSERT INTO touches VALUES (?, ?, ?)", touches)
-            self.con.executemany("UPDATE outputs SET stat = ? WHERE out = ? AND path = ?",
-                                 ((stat, out, path) for path, stat in stats.items() if path not in rendered))
-            self.con.execute("INSERT OR REPLACE INTO state VALUES (?, ?)", (out, pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL)))
+        """What the last build into this folder left: its sources, facts and files (key, stat)."""
+        row = self.con.execute("SELECT state FROM outs WHERE folder = ?", (self.out,)).fetchone()
+        return pickle.loads(row[0]) if row and row[0] else None
 
     def stamp(self) -> dict | None:
-        row = self.con.execute("SELECT v FROM meta WHERE k = ?", ("stamp:" + self.out,)).fetchone()
-        return pickle.loads(row[0]) if row else None
+        row = self.con.execute("SELECT stamp FROM outs WHERE folder = ?", (self.out,)).fetchone()
+        return pickle.loads(row[0]) if row and row[0] else None
 
-    def save_stamp(self, stamp: dict | None) -> None:
-        """The inputs' stamp of a successful build and what it reported; None forgets it."""
+    def deps(self, path: str) -> list[tuple]:
+        row = self.con.execute("SELECT deps FROM deps WHERE out = ? AND path = ?", (self._out_id(), path)).fetchone()
+        return pickle.loads(row[0]) if row and row[0] else []
+
+    def touching(self, tokens: Iterable[tuple]) -> set[str]:
+        """Outputs whose render read any of these objects."""
+        out = self._out_id()
+        found: set[str] = set()
+        for tok in tokens:
+            found.update(p for (p,) in self.con.execute("SELECT path FROM touches WHERE out = ? AND tok = ?", (out, tok_id(tok))))
+        return found
+
+    def save(self, state: dict[str, Any], stamp: dict | None, rendered: dict[str, Reads], gone: list[str],
+             fresh: bool) -> None:
+        """After a successful write: the reads of the rendered files, removals, state and stamp.
+        `fresh`: nothing was recorded for this folder before (no old rows to replace)."""
+        out = self._out_id()
+        old = {} if fresh else self._old_touches([*gone, *rendered])
+        rows = [(out, path, reads.deps) for path, reads in rendered.items()]
+        touches = sorted((out, tok, path) for path, reads in rendered.items() for tok in reads.touched)
         with self.con:
-            if stamp is None:
-                self.con.execute("DELETE FROM meta WHERE k = ?", ("stamp:" + self.out,))
-            else:
-                self.con.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", ("stamp:" + self.out, pickle.dumps(stamp)))
+            if old:
+                self.con.executemany("DELETE FROM touches WHERE out = ? AND tok = ? AND path = ?",
+                                     ((out, tok, path) for path, toks in old.items() for tok in toks))
+            self.con.executemany("DELETE FROM deps WHERE out = ? AND path = ?", ((out, path) for path in gone))
+            self.con.executemany("INSERT OR REPLACE INTO deps VALUES (?, ?, ?)", rows)
+            self.con.executemany("INSERT OR IGNORE INTO touches VALUES (?, ?, ?)", touches)
+            self.con.execute("UPDATE outs SET state = ?, stamp = ? WHERE id = ?",
+                             (pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL),
+                              pickle.dumps(stamp) if stamp else None, out))
+
+    def _old_touches(self, paths: list[str]) -> dict[str, set[int]]:
+        """The touched-object ids these outputs recorded last time (from their deps)."""
+        out, found = self._out_id(), {}
+        for i in range(0, len(paths), 900):
+            chunk = paths[i:i + 900]
+            marks = ",".join("?" * len(chunk))
+            for path, blob in self.con.execute(f"SELECT path, deps FROM deps WHERE out = ? AND path IN ({marks})", (out, *chunk)):
+                found[path] = {tok_id(tok) for tok, _, _ in pickle.loads(blob)}
+        return found
 
     def forget_outputs(self) -> None:
         """The output folder is not what we recorded (deleted, replaced): start its record over."""
+        out = self._out_id()
         with self.con:
-            self.con.execute("DELETE FROM outputs WHERE out = ?", (self.out,))
-            self.con.execute("DELETE FROM touches WHERE out = ?", (self.out,))
-            self.con.execute("DELETE FROM state WHERE out = ?", (self.out,))
-            self.con.execute("DELETE FROM meta WHERE k = ?", ("stamp:" + self.out,))
+            self.con.execute("DELETE FROM deps WHERE out = ?", (out,))
+            self.con.execute("DELETE FROM touches WHERE out = ?", (out,))
+            self.con.execute("UPDATE outs SET state = NULL, stamp = NULL WHERE id = ?", (out,))
 
 
-def now_ns() -> int:
-    return time.time_ns()
+def record_row(digest: str, record: Post | Page) -> tuple:
+    """A records row: the fields but the path, then the HTML (compressed when long). Pure, so
+    worker processes make the rows and the parent only inserts them."""
+    kind, names = ("post", _POST_FIELDS) if isinstance(record, Post) else ("page", _PAGE_FIELDS)
+    meta = pickle.dumps((kind, tuple(getattr(record, name) for name in names)), protocol=pickle.HIGHEST_PROTOCOL)
+    return digest, meta, _pack(record.body_html), _pack(getattr(record, "summary_html", ""))
+
+
+def _pack(html: str) -> str | bytes:
+    data = html.encode("utf-8")
+    return zlib.compress(data, 1) if len(data) > ZIP_OVER else html

@@ -17,12 +17,12 @@ from pathlib import Path
 from typing import Any
 
 from repost import content, parallel
-from repost.cache import BuildCache, out_stat, signature, source_digest
+from repost.cache import BuildCache, out_stat, record_row, signature, source_digest
 from repost.config import Config
 from repost.content import Page, Post
 from repost.errors import ContentError, raise_all
 from repost.render import Output, theme_dir
-from repost.track import SOURCE_KINDS, Tracker
+from repost.track import Reads, Tracker
 from repost.ui import UI
 from repost.write import Writer
 
@@ -124,11 +124,12 @@ def _parse(config: Config, cache: BuildCache, entries: list[_Entry], misses: lis
         entry = entries[i]
         parse = content.parse_post if entry.kind == "post" else content.parse_page
         try:
-            return i, parse(config, entry.path, entry.rel, content.decode(entry.data, entry.rel))
+            record = parse(config, entry.path, entry.rel, content.decode(entry.data, entry.rel))
         except ContentError as exc:
             return i, parallel.Failure(exc.path, exc.line, exc.message)
+        return i, record_row(entry.digest, record)
 
-    pending: list[tuple[int, Any]] = []
+    pending: list[tuple[int, tuple]] = []
     for i, result in parallel.run(job, misses, parallel=parallel.worth_it(len(misses), parallel.MIN_PARSE)):
         if isinstance(result, parallel.Failure):
             errors[i] = result.error()
@@ -139,12 +140,13 @@ def _parse(config: Config, cache: BuildCache, entries: list[_Entry], misses: lis
     _store(cache, entries, pending)
 
 
-def _store(cache: BuildCache, entries: list[_Entry], pending: list[tuple[int, Any]]) -> None:
+def _store(cache: BuildCache, entries: list[_Entry], pending: list[tuple[int, tuple]]) -> None:
+    """Save parsed records; the build keeps only their lazy copies (no HTML in memory)."""
     if not pending:
         return
-    cache.store_records((entries[i].digest, record) for i, record in pending)
-    for i, record in pending:
-        entries[i].record = cache.lazy_record(entries[i].digest, record)
+    cache.insert_records([row for _, row in pending])
+    for i, row in pending:
+        entries[i].record = cache.lazy(row[0], row[1], entries[i].path)
         entries[i].data = None
     pending.clear()
 
@@ -183,8 +185,10 @@ def up_to_date(cache: BuildCache, out_dir: Path, stamp: str | None) -> dict | No
         return None
     if saved["next"] is not None and time.time() >= saved["next"]:
         return None  # a future post is due
+    state = cache.state() or {}
     base = str(out_dir)
-    if any(out_stat(os.path.join(base, path)) != stat for path, (_, stat) in cache.outputs().items() if stat is not None):
+    if any(out_stat(os.path.join(base, path)) != stat for path, (_, stat) in state.get("outputs", {}).items()
+           if stat is not None):
         return None
     return saved
 
@@ -213,7 +217,7 @@ class LastBuild:
                 cache.forget_outputs()
             state = None
         self.valid = state is not None
-        self.outputs = cache.outputs() if self.valid else {}
+        self.outputs: dict[str, tuple[bytes, str | None]] = state["outputs"] if self.valid else {}
         self.files: set[str] | None = set(self.outputs) if self.valid else None
         self.facts: dict[tuple, bytes] = dict(state["facts"]) if self.valid else {}
         self.changed: set[tuple] = set()
@@ -232,7 +236,7 @@ class LastBuild:
         todo = {i for i, out in enumerate(plan) if self.outputs.get(out.path, (None,))[0] != keys[i]}
         if self.changed:
             where = {out.path: i for i, out in enumerate(plan)}
-            for path in self.cache.touching(repr(tok) for tok in self.changed):
+            for path in self.cache.touching(self.changed):
                 i = where.get(path)
                 if i is not None and i not in todo and self.tracker.stale(self.cache.deps(path), self.changed):
                     todo.add(i)
@@ -243,27 +247,29 @@ class LastBuild:
         return sorted(todo)
 
     def save(self, writer: Writer, plan: list[Output], statics: dict[str, Path],
-             rendered: dict[str, tuple[bytes, list, set[str]]], sources: Sources, stamp: dict | None) -> None:
+             rendered: dict[str, tuple[bytes, Reads]], sources: Sources, stamp: dict | None) -> None:
         """Record this build (called only after the output is committed)."""
         for key in self.changed_facts:
             self.facts[key] = self.tracker.current(*key)
-        for _, deps, _ in rendered.values():
-            for tok, name, fp in deps:
-                if tok[0] not in SOURCE_KINDS:
-                    self.facts[(tok, name)] = fp
-        rows = dict(rendered)
-        for rel in statics:
-            if rel not in self.outputs:
-                rows[rel] = (b"static", [], set())
-        planned = {out.path for out in plan}
-        everything = planned | set(statics)
-        stat_paths = planned if writer.swapped or not self.valid else set(rendered) & planned
+        for _, reads in rendered.values():
+            for tok, name, fp in reads.facts:
+                self.facts[(tok, name)] = fp
         base = str(self.out_dir)
-        stats = {path: out_stat(os.path.join(base, path)) for path in stat_paths}
-        gone = [path for path in self.outputs if path not in everything]
-        state = {"dir": _dir_id(self.out_dir), "sources": sources.digests, "facts": self.facts}
-        self.cache.save_outputs(state, rows, stats, gone)
-        self.cache.save_stamp(dict(stamp, dir=state["dir"]) if stamp and stamp["stamp"] else None)
+        restat = writer.swapped or not self.valid  # a new tree: links may have become copies
+        outputs: dict[str, tuple[bytes, str | None]] = {}
+        for out in plan:
+            path = out.path
+            if path in rendered:
+                outputs[path] = (rendered[path][0], out_stat(os.path.join(base, path)))
+            else:
+                key, stat = self.outputs[path]
+                outputs[path] = (key, out_stat(os.path.join(base, path)) if restat else stat)
+        for rel in statics:
+            outputs[rel] = (b"static", None)
+        gone = [path for path in self.outputs if path not in outputs]
+        state = {"dir": _dir_id(self.out_dir), "sources": sources.digests, "facts": self.facts, "outputs": outputs}
+        stamp = dict(stamp, dir=state["dir"]) if stamp and stamp["stamp"] else None
+        self.cache.save(state, stamp, {path: reads for path, (_, reads) in rendered.items()}, gone, fresh=not self.valid)
 
 
 def _dir_id(folder: Path) -> tuple[int, int] | None:

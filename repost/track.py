@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import hashlib
 import os
+import pickle
 from collections.abc import Mapping
-from dataclasses import fields, is_dataclass
+from dataclasses import dataclass, fields, is_dataclass
 from datetime import date, datetime
 from typing import Any, Callable, Iterable
 
@@ -97,6 +98,23 @@ def fingerprint(value: Any, memo: dict[int, str] | None = None) -> bytes:
     return hashlib.blake2b(canon(value, memo).encode("utf-8", "surrogatepass"), digest_size=12).digest()
 
 
+@dataclass(frozen=True)
+class Reads:
+    """What one page read: its deps [(token, name, fingerprint)] pickled, the ids of the objects it
+    touched, and its reads of derived objects (site, tags...) for the build's table of facts.
+    Compact, so that a big build does not hold a million small tuples."""
+
+    deps: bytes
+    touched: tuple[int, ...]
+    facts: tuple[tuple, ...]
+
+
+def tok_id(tok: tuple) -> int:
+    """A token's number in the touches table (a rare collision only makes a page a candidate)."""
+    text = repr(tok).encode("utf-8", "surrogatepass")
+    return int.from_bytes(hashlib.blake2b(text, digest_size=8).digest(), "big") >> 1
+
+
 class Tracker:
     """One build's model as the page renderer sees it: proxies out, fingerprints in."""
 
@@ -110,6 +128,7 @@ class Tracker:
             self.objects[token(tag)] = tag
         self.reads: dict[tuple, Any] | None = None
         self._fps: dict[tuple, bytes] = {}
+        self._intern: dict[tuple, tuple] = {}
         self.memo: dict[int, tuple] = {}  # canon texts of model objects and long lists, this build
 
     def key(self, value: Any) -> bytes:
@@ -120,11 +139,13 @@ class Tracker:
     def begin(self) -> None:
         self.reads = {}
 
-    def end(self) -> tuple[list[tuple], set[str]]:
-        """(deps: [(token, name, fingerprint)], touched tokens as text) of the page just rendered."""
+    def end(self) -> "Reads":
+        """What the page just rendered read, ready to store."""
         reads, self.reads = self.reads or {}, None
         deps = [(tok, name, self._fp(tok, name, value)) for (tok, name), value in reads.items()]
-        return deps, {repr(tok) for tok, _ in reads}
+        touched = tuple({tok_id(tok) for tok, _ in reads})
+        facts = tuple(dep for dep in deps if dep[0][0] not in SOURCE_KINDS)
+        return Reads(pickle.dumps(deps, protocol=pickle.HIGHEST_PROTOCOL), touched, facts)
 
     def read(self, tok: tuple, name: Any, value: Any) -> None:
         if self.reads is not None and (tok, name) not in self.reads:
@@ -135,7 +156,8 @@ class Tracker:
         if type(value) in _AS_IS:
             return value
         if isinstance(value, (Post, Page, Tag, Site)):
-            return _Obj(value, self, token(value))
+            tok = token(value)
+            return _Obj(value, self, self._intern.setdefault(tok, tok))  # one tuple per object: small pickles
         if isinstance(value, (list, tuple)) and _holds_model(value):
             return _Seq(value, self)
         if isinstance(value, Mapping) and not isinstance(value, Config) and _holds_model(list(value.values())):
