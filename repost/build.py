@@ -8,6 +8,7 @@ its bytes change, a page is rendered again when anything it read changes (`incre
 """
 from __future__ import annotations
 
+import gc
 import os
 import time
 from dataclasses import dataclass, field, replace
@@ -43,6 +44,8 @@ def build_site(config: Config, *, drafts: bool = False, output: Path | None = No
     start = time.perf_counter()
     out_dir = check_output_dir(Path(output) if output else config.paths.output, config.root, source_dirs(config))
     cache = BuildCache(config, out_dir, enabled=not clean)
+    collecting = gc.isenabled()
+    gc.disable()  # a build makes many long-lived objects and few cycles: collecting mid-way is waste
     try:
         with ui.stage("collect"):
             post_files, page_files = content.collect(config, ui)
@@ -64,13 +67,14 @@ def build_site(config: Config, *, drafts: bool = False, output: Path | None = No
             render.check_collisions([(o.path, o.source) for o in plan] + [(rel, config.rel(src)) for rel, src in statics.items()])
         with ui.stage("render"):
             env = render.make_env(config)
+            env.bytecode_cache = jinja2.FileSystemBytecodeCache(str(cache.folder))  # compiled templates, by source checksum
             hashes = {rel: render.asset_digest(src.read_bytes()) for rel, src in statics.items() if rel.endswith((".css", ".js"))}
             tracker = Tracker(site, sources.posts, sources.pages, render.shared_context(site, hashes), hashes, sources.digests)
             env.context_class = tracker.context_class()
             last = incremental.LastBuild(cache, out_dir, tracker, sources)
             writer = Writer(out_dir, known=last.files)
             try:
-                digests = template_digests(env, {o.template for o in plan})
+                digests = template_digests(env, {o.template for o in plan}, cache.template_refs)
                 keys = [output_key(tracker, o, digests[o.template]) for o in plan]
                 todo = last.to_render(plan, keys)
                 rendered = render_pages(config, env, tracker, plan, todo, keys, writer)
@@ -91,6 +95,8 @@ def build_site(config: Config, *, drafts: bool = False, output: Path | None = No
                                                                 "warnings": sources.warnings, "skipped": site.skipped})
     finally:
         cache.close()
+        if collecting:
+            gc.enable()
     seconds = time.perf_counter() - start
     return BuildResult(changed=changed, removed=removed, pages=len(plan), seconds=seconds, output=out_dir,
                        rendered=len(todo))

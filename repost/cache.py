@@ -166,6 +166,9 @@ class BuildCache:
         row = self.con.execute("SELECT v FROM meta WHERE k = 'tag_slugs'").fetchone()
         content.TAG_SLUGS.update(pickle.loads(row[0]) if row else {})  # no pinyin dictionaries on a rebuild
         self._slugs = len(content.TAG_SLUGS)
+        row = self.con.execute("SELECT v FROM meta WHERE k = 'template_refs'").fetchone()
+        self.template_refs: dict[str, list | None] = pickle.loads(row[0]) if row else {}
+        self._refs = len(self.template_refs)
 
     # -- opening
 
@@ -196,10 +199,14 @@ class BuildCache:
         return con
 
     def close(self) -> None:
-        if len(content.TAG_SLUGS) != self._slugs:
-            with self.con:
+        """Keep the memos that grew (tag slugs, template references), then close."""
+        with self.con:
+            if len(content.TAG_SLUGS) != self._slugs:
                 self.con.execute("INSERT OR REPLACE INTO meta VALUES ('tag_slugs', ?)",
                                  (pickle.dumps(dict(content.TAG_SLUGS), protocol=pickle.HIGHEST_PROTOCOL),))
+            if len(self.template_refs) != self._refs:
+                self.con.execute("INSERT OR REPLACE INTO meta VALUES ('template_refs', ?)",
+                                 (pickle.dumps(self.template_refs, protocol=pickle.HIGHEST_PROTOCOL),))
         self.con.close()
 
     # -- sources and records

@@ -16,8 +16,6 @@ from pathlib import Path
 from typing import Any, Iterable, Mapping
 from urllib.parse import quote
 
-from lxml import html as lxml_html
-
 from repost import frontmatter, markup
 from repost.config import PERMISSIONS, Config
 from repost.errors import ContentError, ErrorList
@@ -130,11 +128,12 @@ def _md_files(folder: Path, recursive: bool, ui: UI) -> list[Path]:
         current = stack.pop()
         with os.scandir(current) as entries:  # the entry types come with the listing: no stat each
             listing = sorted(entries, key=lambda e: e.name)
+        child = getattr(current, "_make_child_relpath", current.joinpath)  # the fast way pathlib lists folders
         for entry in listing:
             name = entry.name
             if name.startswith((".", "_")) or name.endswith("~"):
                 continue
-            path = current / name
+            path = child(name)
             if entry.is_symlink():
                 ui.warn(f"{path}: symlink not followed")
             elif entry.is_dir(follow_symlinks=False):
@@ -347,6 +346,8 @@ def plain_text(fragment: str) -> str:
     """Visible text of an HTML fragment, whitespace collapsed."""
     if not fragment.strip():
         return ""
+    from lxml import html as lxml_html  # loaded on first use, like the Markdown libraries
+
     try:
         root = lxml_html.fragment_fromstring(fragment, create_parent="div")
     except Exception:  # lxml refuses some odd fragments; fall back to tag stripping

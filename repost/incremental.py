@@ -203,7 +203,7 @@ def next_due(posts: list[Post], config: Config) -> float | None:
 
 def output_key(tracker: Tracker, out: Output, template_digest: bytes) -> bytes:
     """What a planned file is, apart from the values its template reads: template, URL, context."""
-    return tracker.key((out.template, template_digest, out.url, out.context))
+    return tracker.key(out.template, template_digest, out.url, out.context)
 
 
 class LastBuild:

@@ -14,13 +14,6 @@ import threading
 import unicodedata
 from functools import lru_cache
 
-import nh3
-from markdown_it import MarkdownIt
-from pygments import highlight
-from pygments.formatters import HtmlFormatter
-from pygments.lexers import get_lexer_by_name
-from pygments.util import ClassNotFound
-
 from repost.frontmatter import clean_text
 
 DEFAULT_TIMEOUT = 5.0
@@ -59,8 +52,10 @@ def sanitize(fragment: str) -> str:
 
 
 @lru_cache(maxsize=1)
-def _cleaner() -> nh3.Cleaner:
+def _cleaner():
     """Built once: the allowlist does not change while a build runs."""
+    import nh3  # the Markdown libraries load on first use: a rebuild with nothing to parse skips them
+
     return nh3.Cleaner(
         tags=set(ALLOWED_TAGS),
         clean_content_tags=set(CLEAN_CONTENT_TAGS),
@@ -144,7 +139,9 @@ def _to_html(text: str) -> str:
 
 
 @lru_cache(maxsize=1)
-def _parser() -> MarkdownIt:
+def _parser():
+    from markdown_it import MarkdownIt
+
     md = MarkdownIt("commonmark", {"html": True, "highlight": _highlight}).enable(["table", "strikethrough"])
     md.core.ruler.push("heading_ids", _heading_ids)
     return md
@@ -156,6 +153,8 @@ def _highlight(code: str, lang: str, attrs: str) -> str:
     lexer = _lexer(name) if name else None
     if lexer is None:
         return ""
+    from pygments import highlight
+
     body = highlight(code, lexer, _formatter())
     return f'<pre class="highlight"><code class="language-{html.escape(name)}">{body}</code></pre>\n'
 
@@ -163,6 +162,9 @@ def _highlight(code: str, lang: str, attrs: str) -> str:
 @lru_cache(maxsize=256)
 def _lexer(name: str):
     """Pygments looks a lexer up by scanning every plugin; once per name is enough."""
+    from pygments.lexers import get_lexer_by_name
+    from pygments.util import ClassNotFound
+
     try:
         return get_lexer_by_name(name)
     except ClassNotFound:
@@ -170,7 +172,9 @@ def _lexer(name: str):
 
 
 @lru_cache(maxsize=1)
-def _formatter() -> HtmlFormatter:
+def _formatter():
+    from pygments.formatters import HtmlFormatter
+
     return HtmlFormatter(nowrap=True, classprefix="hl-")
 
 

@@ -7,6 +7,7 @@ as much as rendering a few dozen posts.
 """
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 from typing import Any, Callable, Iterable, Iterator
@@ -39,7 +40,7 @@ def run(job: Callable[[Any], Any], items: list, *, parallel: bool, chunksize: in
     global _job
     _job = job
     try:
-        with multiprocessing.get_context("fork").Pool(cores()) as pool:
+        with multiprocessing.get_context("fork").Pool(cores(), initializer=gc.enable) as pool:
             for result in pool.imap_unordered(_forked, items, chunksize):
                 yield result
     finally:

@@ -53,16 +53,16 @@ def token(obj: Any) -> tuple | None:
 def canon(value: Any, memo: dict[int, tuple] | None = None) -> str:
     """A text that is equal for equal values across builds; model objects stand for their token.
 
-    `memo` (id -> (object, text)) saves recomputing the text of a model object or a long list
-    within one build: every page of a listing shares one tuple of page URLs, and hashing it anew
-    for each page would make big listings quadratic. It holds the objects, so ids stay unique.
+    `memo` (id -> (object, text)) saves recomputing the text of a model object or a list within
+    one build: every page of a listing shares one tuple of page URLs, and hashing it anew for
+    each page would make big listings quadratic. It holds the objects, so ids stay unique.
     """
     kind = type(value)
     if kind in _PLAIN:
         return f"{kind.__name__}:{value!r}"
     if kind is datetime:
         return repr(value)
-    if memo is not None and (kind in _BIG or isinstance(value, _MODELS)) and (kind not in _BIG or len(value) > 32):
+    if memo is not None and (isinstance(value, _MODELS) or (kind in _BIG and len(value) > 4)):
         found = memo.get(id(value))
         if found is None:
             found = memo[id(value)] = (value, _canon(value, memo))
@@ -131,8 +131,13 @@ class Tracker:
         self._intern: dict[tuple, tuple] = {}
         self.memo: dict[int, tuple] = {}  # canon texts of model objects and long lists, this build
 
-    def key(self, value: Any) -> bytes:
-        return fingerprint(value, self.memo)
+    def key(self, template: str, digest: bytes, url: str, context: Mapping[str, Any]) -> bytes:
+        """A planned file's identity apart from what its template reads (one per file, every build)."""
+        h = hashlib.blake2b(digest, digest_size=12)
+        h.update(f"{template}\0{url}\0".encode("utf-8", "surrogatepass"))
+        for name, value in context.items():
+            h.update(f"{name}\0{canon(value, self.memo)}\1".encode("utf-8", "surrogatepass"))
+        return h.digest()
 
     # -- recording one page
 
@@ -403,17 +408,23 @@ class _Map:
 
 # ---- templates -----------------------------------------------------------------------------
 
-def template_digests(env: jinja2.Environment, names: Iterable[str]) -> dict[str, bytes]:
+def template_digests(env: jinja2.Environment, names: Iterable[str], known: dict[str, list | None] | None = None,
+                     ) -> dict[str, bytes]:
     """For each page template, a digest of every template it can pull in (extends, include,
-    import). A dynamic reference (a name computed at render time) brings in every template."""
+    import). A dynamic reference (a name computed at render time) brings in every template.
+    `known` remembers each source's references (by source digest) from build to build."""
     sources: dict[str, tuple[str, list | None]] = {}
+    known = {} if known is None else known
 
     def load(name: str) -> tuple[str, list | None]:
         if name not in sources:
             try:
                 source, _, _ = env.loader.get_source(env, name)
-                refs = list(meta.find_referenced_templates(env.parse(source)))
-                sources[name] = (source, None if None in refs else refs)
+                digest = hashlib.blake2b(source.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
+                if digest not in known:
+                    refs = list(meta.find_referenced_templates(env.parse(source)))
+                    known[digest] = None if None in refs else refs
+                sources[name] = (source, known[digest])
             except jinja2.TemplateError:
                 sources[name] = (os.urandom(16).hex(), [])  # rendering will report it
         return sources[name]
