@@ -15,9 +15,10 @@ from __future__ import annotations
 import hashlib
 import os
 import pickle
+import shutil
 import sqlite3
 import sys
-import time
+import tempfile
 import zlib
 from dataclasses import fields
 from importlib import metadata
@@ -42,6 +43,10 @@ CREATE TABLE IF NOT EXISTS outs(id INTEGER PRIMARY KEY, folder TEXT UNIQUE, stat
 CREATE TABLE IF NOT EXISTS deps(out INTEGER, path TEXT, deps BLOB, PRIMARY KEY(out, path));
 CREATE TABLE IF NOT EXISTS touches(out INTEGER, tok INTEGER, path TEXT, PRIMARY KEY(out, tok, path)) WITHOUT ROWID;
 """
+
+
+_WARM: dict[str, tuple[str, dict]] = {}  # db -> (salt, digest -> record): what a long-running process
+# (`repost serve`) already loaded, so that its rebuilds do not unpickle every record again
 
 
 class LazyHtml:
@@ -161,7 +166,18 @@ class BuildCache:
         self.db = str(self.folder / "build.sqlite")
         self.out = str(out_dir)
         self._out: int | None = None
-        self.con = self._open(salt(config), enabled)
+        self._scratch: str | None = None
+        current = salt(config)
+        try:
+            self.con = self._open(current, enabled)
+        except (OSError, sqlite3.Error):  # a read-only site, a full disk: build without a cache
+            self._scratch = tempfile.mkdtemp(prefix="repost-cache-")
+            self.folder, self.db = Path(self._scratch), os.path.join(self._scratch, "build.sqlite")
+            self.con = self._open(current, False)
+        warm = _WARM.get(self.db)
+        if warm is None or warm[0] != current:
+            warm = _WARM[self.db] = (current, {})
+        self.warm: dict[str, Post | Page] = warm[1]
         self.reader = Reader(self.db)
         row = self.con.execute("SELECT v FROM meta WHERE k = 'tag_slugs'").fetchone()
         content.TAG_SLUGS.update(pickle.loads(row[0]) if row else {})  # no pinyin dictionaries on a rebuild
@@ -184,8 +200,11 @@ class BuildCache:
             return con
         if con is not None:
             con.close()
+        _WARM.pop(self.db, None)
         for suffix in ("", "-wal", "-shm"):  # a new salt or --clean: a fresh, empty cache
             Path(self.db + suffix).unlink(missing_ok=True)
+        for old_code in self.folder.glob("__jinja2_*.cache"):
+            old_code.unlink(missing_ok=True)
         con = self._connect()
         con.execute("INSERT OR REPLACE INTO meta VALUES ('salt', ?)", (current,))
         return con
@@ -208,6 +227,9 @@ class BuildCache:
                 self.con.execute("INSERT OR REPLACE INTO meta VALUES ('template_refs', ?)",
                                  (pickle.dumps(self.template_refs, protocol=pickle.HIGHEST_PROTOCOL),))
         self.con.close()
+        if self._scratch is not None:
+            _WARM.pop(self.db, None)
+            shutil.rmtree(self._scratch, ignore_errors=True)
 
     # -- sources and records
 
@@ -222,8 +244,8 @@ class BuildCache:
 
     def load_records(self, wanted: dict[str, Path]) -> dict[str, Post | Page]:
         """The cached records among `wanted` (digest -> source path), as lazy CachedPost/CachedPage."""
-        found: dict[str, Post | Page] = {}
-        digests = list(wanted)
+        found = {digest: self.warm[digest] for digest in wanted if digest in self.warm}
+        digests = [digest for digest in wanted if digest not in found]
         for i in range(0, len(digests), 900):
             chunk = digests[i:i + 900]
             marks = ",".join("?" * len(chunk))
@@ -240,7 +262,13 @@ class BuildCache:
         fields_.update(zip(names, values))
         fields_["path"] = path
         fields_["_html"] = HtmlRef(self.reader, digest)
+        self.warm[digest] = record
         return record
+
+    def keep_warm(self, digests: set[str]) -> None:
+        """Forget records no source uses any more (old versions of edited files)."""
+        for digest in [d for d in self.warm if d not in digests]:
+            del self.warm[digest]
 
     def insert_records(self, rows: list[tuple]) -> None:
         """Rows made by `record_row` (in worker processes when there are many)."""

@@ -79,6 +79,7 @@ def parse_sources(config: Config, cache: BuildCache, post_files: list[Path], pag
     cache.save_sources(((e.rel, e.sig, e.digest) for e in entries if known.get(e.rel) != (e.sig, e.digest)), gone)
     if gone or misses:
         cache.prune_records()
+        cache.keep_warm({e.digest for e in entries})
     return Sources(posts=[e.record for e in entries if e.kind == "post"],
                    pages=[e.record for e in entries if e.kind == "page"],
                    digests={(e.kind, e.rel): e.digest for e in entries}, warnings=warnings)

@@ -289,3 +289,12 @@ def test_an_interrupted_render_leaves_output_and_cache_consistent(tmp_path, monk
     monkeypatch.setattr(render, "render_output", real)
     build(root)
     assert tree_hashes(root / "site") == tree_hashes(_clean(root, tmp_path))
+
+
+def test_a_site_where_the_cache_cannot_live_still_builds(tmp_path):
+    root = _site(tmp_path)
+    (root / ".repost-cache").write_text("a file where the cache folder would go")
+    first = build(root)
+    assert first.rendered == first.pages and (root / "site/index.html").is_file()
+    assert build(root).changed == []  # no cache: everything rendered, same bytes, nothing written
+    assert (root / ".repost-cache").read_text() == "a file where the cache folder would go"
