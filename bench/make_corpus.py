@@ -4,8 +4,9 @@
 
 Each post is 1.5-4k characters of mixed Chinese and English Markdown (headings, paragraphs,
 lists, links, inline and fenced code, a quote), tagged with 3 of 200 tags, dated across several
-years, most of them reposts with full attribution. Post i depends only on i, so a 1,000-post
-corpus is the first 1,000 posts of the 10,000-post one.
+years, most of them reposts with full attribution; one in ten has a hand-placed `<!--more-->`
+(its summary is rendered on its own). Post i depends only on i, so a 1,000-post corpus is the
+first 1,000 posts of the 10,000-post one.
 """
 from __future__ import annotations
 
@@ -84,7 +85,7 @@ def block(rnd: random.Random) -> str:
     return paragraph(rnd)
 
 
-def body(rnd: random.Random) -> str:
+def body(rnd: random.Random, more: bool) -> str:
     target = rnd.randint(1500, 4000)
     out, size, heading = [], 0, 1
     while size < target:
@@ -93,7 +94,7 @@ def body(rnd: random.Random) -> str:
             heading += 1
         else:
             text = block(rnd)
-        if size > target // 3 and "<!--more-->" not in out and rnd.random() < 0.05:
+        if more and size > target // 3 and "<!--more-->" not in out:
             out.append("<!--more-->")
         out.append(text)
         size += len(text)
@@ -118,7 +119,7 @@ def post(i: int) -> tuple[str, str]:
                   'copyright: "©著作权归作者所有,转载请联系作者"',
                   f"permission: {rnd.choice(['granted', 'public', 'licensed', 'pending'])}"]
     lines.append("---")
-    return f"post-{i:05}.md", "\n".join(lines) + "\n" + body(rnd)
+    return f"post-{i:05}.md", "\n".join(lines) + "\n" + body(rnd, more=i % 10 == 0)
 
 
 def make_corpus(n: int, root: Path) -> None:
