@@ -129,6 +129,8 @@ class Tracker:
         self.reads: dict[tuple, Any] | None = None
         self._fps: dict[tuple, bytes] = {}
         self._intern: dict[tuple, tuple] = {}
+        self._ids: dict[tuple, int] = {}
+        self._holding: dict[int, tuple] = {}
         self.memo: dict[int, tuple] = {}  # canon texts of model objects and long lists, this build
 
     def key(self, template: str, digest: bytes, url: str, context: Mapping[str, Any]) -> bytes:
@@ -148,7 +150,8 @@ class Tracker:
         """What the page just rendered read, ready to store."""
         reads, self.reads = self.reads or {}, None
         deps = [(tok, name, self._fp(tok, name, value)) for (tok, name), value in reads.items()]
-        touched = tuple({tok_id(tok) for tok, _ in reads})
+        ids = self._ids
+        touched = tuple({ids[tok] if tok in ids else ids.setdefault(tok, tok_id(tok)) for tok, _ in reads})
         facts = tuple(dep for dep in deps if dep[0][0] not in SOURCE_KINDS)
         return Reads(pickle.dumps(deps, protocol=pickle.HIGHEST_PROTOCOL), touched, facts)
 
@@ -163,11 +166,18 @@ class Tracker:
         if isinstance(value, (Post, Page, Tag, Site)):
             tok = token(value)
             return _Obj(value, self, self._intern.setdefault(tok, tok))  # one tuple per object: small pickles
-        if isinstance(value, (list, tuple)) and _holds_model(value):
-            return _Seq(value, self)
-        if isinstance(value, Mapping) and not isinstance(value, Config) and _holds_model(list(value.values())):
+        if isinstance(value, (list, tuple)):
+            return _Seq(value, self) if self._holds(value) else value
+        if isinstance(value, Mapping) and not isinstance(value, Config) and self._holds(value):
             return _Map(value, self, ("map", tok, name))
         return value
+
+    def _holds(self, value: Any) -> bool:
+        """Whether a container holds model objects, asked once per container (kept alive here)."""
+        found = self._holding.get(id(value))
+        if found is None:
+            found = self._holding[id(value)] = (value, _holds_model(list(value.values()) if isinstance(value, Mapping) else value))
+        return found[1]
 
     def asset(self, helper: Callable[[str], str]) -> Callable[[str], str]:
         def asset(name: str) -> str:
