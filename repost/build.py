@@ -51,11 +51,11 @@ def build_site(config: Config, *, drafts: bool = False, output: Path | None = No
             post_files, page_files = content.collect(config, ui)
             statics = static_files(config, ui)
             stamp = incremental.input_stamp(config, [*post_files, *page_files, *statics.values()], drafts)
-            last = incremental.up_to_date(cache, out_dir, stamp)
-        if last is not None:  # nothing changed since the last build into this folder
+            current = incremental.up_to_date(cache, out_dir, stamp)
+        if current is not None:  # nothing changed since the last build into this folder
             ui.detail("up to date")
-            _replay(last, ui)
-            return BuildResult(pages=last["pages"], seconds=time.perf_counter() - start, output=out_dir)
+            _replay(current, ui)
+            return BuildResult(pages=current["pages"], seconds=time.perf_counter() - start, output=out_dir)
         with ui.stage("parse"):
             sources = parse_sources(config, cache, post_files, page_files, ui)
         with ui.stage("model"):

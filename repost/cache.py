@@ -314,11 +314,18 @@ class BuildCache:
         """After a successful write: the reads of the rendered files, removals, state and stamp.
         `fresh`: nothing was recorded for this folder before (no old rows to replace)."""
         out = self._out_id()
-        old = {} if fresh else self._old_touches([*gone, *rendered])
+        kept = [path for path in state["outputs"] if path not in rendered]
+        whole = not fresh and len(rendered) > len(kept)  # most pages rendered: rewrite the index whole
+        old = {} if fresh or whole else self._old_touches([*gone, *rendered])
+        touched = {path: reads.touched for path, reads in rendered.items()}
+        if whole:
+            touched.update(self._old_touches(kept))
         rows = [(out, path, reads.deps) for path, reads in rendered.items()]
-        touches = sorted((out, tok, path) for path, reads in rendered.items() for tok in reads.touched)
+        touches = sorted((out, tok, path) for path, toks in touched.items() for tok in toks)
         with self.con:
-            if old:
+            if whole:
+                self.con.execute("DELETE FROM touches WHERE out = ?", (out,))
+            elif old:
                 self.con.executemany("DELETE FROM touches WHERE out = ? AND tok = ? AND path = ?",
                                      ((out, tok, path) for path, toks in old.items() for tok in toks))
             self.con.executemany("DELETE FROM deps WHERE out = ? AND path = ?", ((out, path) for path in gone))
