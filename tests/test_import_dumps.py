@@ -6,6 +6,7 @@ folder is absent. Run `python tests/test_import_dumps.py` to print the figures p
 from __future__ import annotations
 
 import html
+import os
 import re
 import sys
 from datetime import datetime, timezone
@@ -20,7 +21,7 @@ if __name__ == "__main__":  # run as a script from anywhere: the repository root
 from repost.config import parse_config
 from repost.importer import import_dump, load_packs
 
-DUMPS = Path(__file__).resolve().parents[1].parent / "shared" / "dumps"
+DUMPS = Path(os.environ.get("REPOST_SHARED_DUMPS") or Path(__file__).resolve().parents[1].parent / "shared" / "dumps")
 EXPECTED = DUMPS / "expected.yaml"
 NOW = datetime(2026, 11, 27, 5, 20, tzinfo=timezone.utc)
 
