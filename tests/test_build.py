@@ -91,6 +91,14 @@ def test_python_build_py_means_repost_build(tmp_path):
                           timeout=120, env={**os.environ, "PYTHONPATH": str(REPO)})
     assert proc.returncode == 0, proc.stderr
     assert (root / "site/posts/ok/index.html").is_file()
+    # options without a command still mean build; a command is passed through
+    drafts = subprocess.run([sys.executable, str(REPO / "build.py"), "--drafts", "--output", "with-drafts", "-v"], cwd=root,
+                            capture_output=True, text=True, timeout=120, env={**os.environ, "PYTHONPATH": str(REPO)})
+    assert drafts.returncode == 0, drafts.stderr
+    assert "render:" in drafts.stdout and (root / "with-drafts/posts/ok/index.html").is_file()
+    usage = subprocess.run([sys.executable, str(REPO / "build.py"), "nonsense-command"], cwd=root,
+                           capture_output=True, text=True, timeout=120, env={**os.environ, "PYTHONPATH": str(REPO)})
+    assert usage.returncode == 2
 
 
 def test_same_published_posts_whatever_the_machine_timezone(tmp_path):
