@@ -163,14 +163,20 @@ def test_dump_case(case, tmp_path):
 @pytest.mark.skipif(not CASES, reason="../shared/dumps is not present")
 def test_dump_figures(tmp_path, capsys):
     """The overall figure: how many checks pass, printed for the report."""
-    total = passed = 0
-    for case in CASES:
-        checks = evaluate(case, run_case(case, tmp_path))
-        total += len(checks)
-        passed += sum(ok for _, ok, _ in checks)
+    passed, total = tally(CASES, run_case, tmp_path)
     with capsys.disabled():
         print(f"\nimporter vs ../shared/dumps: {passed}/{total} checks pass over {len(CASES)} dumps")
     assert passed / total >= 0.95
+
+
+def tally(cases: list[dict], run, tmp_path: Path) -> tuple[int, int]:
+    """(checks passed, checks in all) over `cases`, each converted by `run(case, tmp_path)`."""
+    total = passed = 0
+    for case in cases:
+        checks = evaluate(case, run(case, tmp_path))
+        total += len(checks)
+        passed += sum(ok for _, ok, _ in checks)
+    return passed, total
 
 
 def list_figures(cases: list[dict], run, only: list[str]) -> None:

@@ -19,7 +19,7 @@ if __name__ == "__main__":
     sys.path.insert(0, str(Path(__file__).resolve().parent))
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from test_import_dumps import convert, evaluate, list_figures
+from test_import_dumps import convert, evaluate, list_figures, tally
 
 HOLDOUT = Path(__file__).parent / "fixtures" / "import" / "holdout"
 
@@ -63,11 +63,7 @@ def test_holdout_case(case, tmp_path):
 
 
 def test_holdout_figures(tmp_path, capsys):
-    total = passed = 0
-    for case in CASES:
-        checks = evaluate(case, run_case(case, tmp_path))
-        total += len(checks)
-        passed += sum(ok for _, ok, _ in checks)
+    passed, total = tally(CASES, run_case, tmp_path)
     with capsys.disabled():
         print(f"\nimporter vs held-out dumps: {passed}/{total} checks pass over {len(CASES)} dumps")
     assert passed == total
