@@ -12,18 +12,17 @@ import threading
 from pathlib import Path
 
 import pytest
+from serve_support import FIXTURE, POST, atomic_save, start_fixture_site
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
-FIXTURE = Path(__file__).parent / "fixtures" / "serve"
 WAIT_MS = 20_000
 
 pytestmark = [
     pytest.mark.timeout(120),
     pytest.mark.skipif(not os.path.exists(CHROMIUM), reason=f"{CHROMIUM} is missing (apt-get install chromium)"),
 ]
-POST = "---\ntitle: First post\nslug: first-post\ndate: 2026-01-02T10:00:00+08:00\n---\n{body}\n"
 
 
 @pytest.fixture(scope="module")
@@ -41,23 +40,14 @@ class Live:
         self.root, self.server_obj, self.url = root, server, server.url
 
     def write(self, rel: str, text: str) -> None:
-        """Save the way editors do: a temp file renamed over the original."""
-        path = self.root / rel
-        tmp = path.with_name(path.name + ".tmp")
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, path)
+        atomic_save(self.root, rel, text)
 
 
 @pytest.fixture
 def live(tmp_path):
-    from repost.config import load_config
-    from repost.serve import start
     from repost.ui import UI
 
-    root = tmp_path / "blog"
-    shutil.copytree(FIXTURE / "site", root)
-    session = start(load_config(root / "config.yaml"), port=0, ui=UI(quiet=True))
-    threading.Thread(target=session.server.serve_forever, args=(0.05,), daemon=True).start()
+    root, session = start_fixture_site(tmp_path, UI(quiet=True))
     yield Live(root, session.server)
     session.close()
 

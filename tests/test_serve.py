@@ -21,6 +21,7 @@ from repost.config import parse_config
 from repost.errors import ContentError, ErrorList
 from repost.serve import EVENTS_PATH, LiveServer, split_host, start, url_segments
 from repost.ui import UI
+from serve_support import FIXTURE, POST, atomic_save, start_fixture_site
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -509,7 +510,6 @@ def test_events_stream_ends_when_the_server_stops(site):
 
 
 # --- against the real build (the fixture mini-site) ---------------------------------------------
-FIXTURE = Path(__file__).parent / "fixtures" / "serve"
 REPO = Path(__file__).resolve().parent.parent
 LIVE_MARKERS = (EVENTS_PATH.encode(), b"EventSource", b"repost-error-overlay")
 
@@ -521,28 +521,15 @@ class Live:
     ui: UI
 
     def write(self, rel: str, text: str) -> None:
-        path = self.root / rel
-        tmp = path.with_name(path.name + ".tmp")  # an editor's atomic save
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, path)
+        atomic_save(self.root, rel, text)
 
 
 @pytest.fixture
 def live(tmp_path):
-    import shutil
-
-    from repost.config import load_config
-
-    root = tmp_path / "blog"
-    shutil.copytree(FIXTURE / "site", root)
     ui = capture_ui()
-    session = start(load_config(root / "config.yaml"), port=0, ui=ui)
-    threading.Thread(target=session.server.serve_forever, args=(0.05,), daemon=True).start()
+    root, session = start_fixture_site(tmp_path, ui)
     yield Live(root, session.server, ui)
     session.close()
-
-
-POST = "---\ntitle: First post\nslug: first-post\ndate: 2026-01-02T10:00:00+08:00\n---\n{body}\n"
 
 
 def test_live_edit_reloads_and_serves_the_new_text(live):
