@@ -11,6 +11,7 @@ from __future__ import annotations
 import difflib
 import importlib
 import os
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
@@ -24,6 +25,8 @@ REQUIRED = object()  # KEYS default meaning "this key must be set"
 MARKER = ".repost-deploy"  # rsync, s3: "repost deployed here", so deleting foreign files needs --force
 MANIFEST = ".repost-deploy.json"  # dir: the files the previous deploy wrote
 _SECRET_WORDS = ("key", "secret", "token", "password", "credential")
+# Without a terminal to answer a password or host-key prompt, ssh must fail at once, not hang.
+BATCH_SSH = "ssh -o BatchMode=yes -o ConnectTimeout=20"
 _TYPE_NAMES = {str: "a string", list: "a list", bool: "true or false", int: "an integer"}
 
 
@@ -255,3 +258,14 @@ def _partial(job: Job, message: str) -> TargetError:
 
 def _module(kind: str) -> ModuleType:
     return importlib.import_module(f"repost.deploy_{kind}")
+
+
+def batch_ssh(interactive: bool | None = None) -> str | None:
+    """The ssh command for rsync/git when nobody can answer a prompt (stdin is not a terminal:
+    cron, CI, an editor's task runner); None when a person is there to type a passphrase."""
+    if interactive is None:
+        try:
+            interactive = sys.stdin is not None and sys.stdin.isatty()
+        except (OSError, ValueError):  # closed or replaced stdin
+            interactive = False
+    return None if interactive else BATCH_SSH

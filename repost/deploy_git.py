@@ -7,6 +7,7 @@ fast-forward fails unless `--force`.
 """
 from __future__ import annotations
 
+import functools
 import os
 import re
 import shutil
@@ -15,7 +16,7 @@ import tempfile
 from datetime import datetime, timezone
 from pathlib import Path
 
-from repost.deploy import REQUIRED, Job, Plan
+from repost.deploy import REQUIRED, Job, Plan, batch_ssh
 
 KEYS = {"repo": (str, REQUIRED), "branch": (str, "gh-pages"), "cname": (str, None), "message": (str, None)}
 _REMOTE = re.compile(r"^([a-z][a-z0-9+.-]*://|[^/]+:)", re.I)  # URL or scp-like user@host:path
@@ -149,8 +150,24 @@ def _git(job: Job, args: list[str], env: dict | None = None, input: str | None =
 
 
 def _env(extra: dict) -> dict:
+    """No prompts where nobody can answer: GIT_TERMINAL_PROMPT for https, batch ssh unless the
+    user chose an ssh command (GIT_SSH_COMMAND, GIT_SSH or core.sshCommand)."""
     env = {k: v for k, v in os.environ.items() if k not in _SCRUB}
+    ssh = batch_ssh()
+    if ssh and not ({"GIT_SSH_COMMAND", "GIT_SSH"} & env.keys()) and not _configured_ssh():
+        env["GIT_SSH_COMMAND"] = ssh
     return {**env, "GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C", **extra}
+
+
+@functools.cache
+def _configured_ssh() -> bool:
+    """core.sshCommand in the user's config: GIT_SSH_COMMAND would override it, so leave it alone."""
+    try:
+        proc = subprocess.run(["git", "config", "--global", "--get", "core.sshCommand"], capture_output=True,
+                              stdin=subprocess.DEVNULL)
+    except OSError:
+        return False
+    return proc.returncode == 0
 
 
 def _last(proc: subprocess.CompletedProcess) -> str:
@@ -160,5 +177,7 @@ def _last(proc: subprocess.CompletedProcess) -> str:
         found = [l for l in lines if l.startswith(prefix)]
         if found:
             remote = [l for l in lines if l.startswith("remote:") and len(l) > 8]
-            return found[0] + (f" ({remote[-1]})" if prefix == "!" and remote else "")
+            before = lines[:lines.index(found[0])]  # ssh's own reason comes before git's fatal
+            why = remote[-1] if prefix == "!" and remote else before[-1] if prefix == "fatal:" and before else ""
+            return found[0] + (f" ({why})" if why else "")
     return lines[-1] if lines else "no message"

@@ -7,13 +7,14 @@ a mistyped `dest` then cannot wipe a folder that was never ours.
 """
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
 import tempfile
 from pathlib import Path
 
-from repost.deploy import MARKER, REQUIRED, Job, Plan, refuse_dangerous
+from repost.deploy import MARKER, REQUIRED, Job, Plan, batch_ssh, refuse_dangerous
 
 KEYS = {"dest": (str, REQUIRED), "options": (list, [])}
 # rsync reads `host:path`, `user@host:path`, `host::module` and rsync:// URLs as remote
@@ -68,9 +69,22 @@ def run(job: Job) -> None:
 def argv(job: Job, marker_dir: str, dry_run: bool) -> list[str]:
     """The command line: the site's contents (trailing '/') plus the marker, into dest."""
     args = ["rsync", *_BASE, *job.options["options"]]
+    ssh = batch_ssh()
+    if ssh and _uses_ssh(job.dest) and not _own_rsh(job.options["options"]):
+        args.append(f"--rsh={ssh}")
     if dry_run:
         args.append("--dry-run")
     return [*args, "--", f"{job.site}/", f"{marker_dir}/", job.dest]
+
+
+def _uses_ssh(dest: str) -> bool:
+    """`host:path` goes through ssh; `host::module` and rsync:// talk to an rsync daemon."""
+    return bool(_REMOTE.match(dest)) and not dest.startswith("rsync://") and "::" not in dest.split("/", 1)[0]
+
+
+def _own_rsh(options: list[str]) -> bool:
+    """The user chose the remote shell (an option or RSYNC_RSH): theirs is used as given."""
+    return "RSYNC_RSH" in os.environ or any(o == "-e" or o.startswith(("--rsh", "-e")) for o in options)
 
 
 def _rsync(job: Job, marker_dir: str, dry_run: bool, check: bool = True) -> subprocess.CompletedProcess:

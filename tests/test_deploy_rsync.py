@@ -147,3 +147,52 @@ def test_rsync_failure_names_the_target_and_exits_1(tmp_path, capsys):
     code, _, err = deploy(capsys, config)
     assert code == 1 and err.count("\n") == 1
     assert "deploy target 'm' (rsync): rsync failed (exit" in err and "nothing was changed" in err
+
+
+def _fake_ssh(tmp_path, monkeypatch):
+    """An `ssh` first on PATH that records its arguments and fails like a refused key."""
+    bin_dir, log = tmp_path / "bin", tmp_path / "ssh-args"
+    bin_dir.mkdir()
+    script = bin_dir / "ssh"
+    script.write_text(f"#!/bin/sh\nprintf '%s\\n' \"$@\" > '{log}'\necho 'Permission denied (publickey).' >&2\n"
+                      "exit 255\n", encoding="utf-8")
+    script.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+    monkeypatch.delenv("RSYNC_RSH", raising=False)
+    return log
+
+
+class _Stdin:
+    def __init__(self, tty: bool):
+        self.tty = tty
+
+    def isatty(self) -> bool:
+        return self.tty
+
+
+def test_a_remote_dest_without_a_terminal_uses_batch_ssh_and_fails_in_one_line(tmp_path, capsys, monkeypatch):
+    log = _fake_ssh(tmp_path, monkeypatch)
+    monkeypatch.setattr("sys.stdin", _Stdin(False))
+    config = make_project(tmp_path, "deploy:\n  - {name: m, type: rsync, dest: 'me@example.invalid:/srv/blog'}\n")
+    code, _, err = deploy(capsys, config)
+    assert code == 1 and err.count("\n") == 1 and "rsync failed" in err
+    args = log.read_text(encoding="utf-8").split("\n")
+    assert "BatchMode=yes" in args and "ConnectTimeout=20" in args and "example.invalid" in args
+
+
+@pytest.mark.parametrize("dest, options, tty, batch", [
+    ("me@host:/srv/blog", "", True, False),               # a person can answer the prompt
+    ("me@host:/srv/blog", ", options: ['--rsh=ssh -p 2222']", False, False),  # their own shell
+    ("host::module/blog", "", False, False),              # rsync daemon: no ssh
+    ("rsync://host/module/blog", "", False, False),
+    ("me@host:/srv/blog", "", False, True),
+])
+def test_batch_ssh_only_when_ssh_is_ours_to_choose(tmp_path, monkeypatch, dest, options, tty, batch):
+    monkeypatch.setattr("sys.stdin", _Stdin(tty))
+    monkeypatch.delenv("RSYNC_RSH", raising=False)
+    config = make_project(tmp_path, f"deploy:\n  - {{name: m, type: rsync, dest: '{dest}'{options}}}\n")
+    cfg = load_config(config)
+    job = Job(cfg, cfg.deploy[0], target_options(cfg, cfg.deploy[0]), quiet_ui(), site=config.parent / "site")
+    deploy_rsync.check(job)
+    argv = deploy_rsync.argv(job, "/tmp/marker", dry_run=True)
+    assert any(a.startswith("--rsh=ssh -o BatchMode=yes") for a in argv) is batch
