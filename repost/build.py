@@ -13,11 +13,12 @@ import os
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Mapping, Sequence
 
 import jinja2
 
-from repost import content, incremental, parallel, render
-from repost.cache import BuildCache
+from repost import content, incremental, parallel, render, shape
+from repost.cache import BuildCache, CacheLost
 from repost.config import Config
 from repost.errors import RepostError
 from repost.incremental import output_key, parse_sources
@@ -35,12 +36,21 @@ class BuildResult:
     seconds: float = 0.0
     output: Path | None = None
     rendered: int = 0  # pages rendered this time (the rest were up to date)
+    reused: bool = False  # the last build's model and plan held (an edit that moved nothing)
 
 
 def build_site(config: Config, *, drafts: bool = False, output: Path | None = None, ui: UI | None = None,
                clean: bool = False) -> BuildResult:
     """Build the whole site atomically; raises ContentError/ErrorList and leaves the old output as it was."""
     ui = ui or quiet_ui()
+    try:
+        return _build(config, drafts, output, ui, clean)
+    except CacheLost as exc:  # damaged, or pruned by a build into another folder: start the cache over
+        ui.detail(f"{exc}: building without it")
+        return _build(config, drafts, output, ui, True)
+
+
+def _build(config: Config, drafts: bool, output: Path | None, ui: UI, clean: bool) -> BuildResult:
     start = time.perf_counter()
     out_dir = check_output_dir(Path(output) if output else config.paths.output, config.root, source_dirs(config))
     cache = BuildCache(config, out_dir, enabled=not clean)
@@ -50,36 +60,52 @@ def build_site(config: Config, *, drafts: bool = False, output: Path | None = No
         with ui.stage("collect"):
             post_files, page_files = content.collect(config, ui)
             statics = static_files(config, ui)
-            stamp = incremental.input_stamp(config, [*post_files, *page_files, *statics.values()], drafts)
-            current = incremental.up_to_date(cache, out_dir, stamp)
+            inputs = incremental.stat_inputs(config, post_files, page_files, statics, drafts)
+            current = incremental.up_to_date(cache, out_dir, inputs.stamp)
         if current is not None:  # nothing changed since the last build into this folder
             ui.detail("up to date")
             _replay(current, ui)
             return BuildResult(pages=current["pages"], seconds=time.perf_counter() - start, output=out_dir)
         with ui.stage("parse"):
-            sources = parse_sources(config, cache, post_files, page_files, ui)
-        with ui.stage("model"):
-            due = incremental.next_due(sources.posts, config)
-            site = content.build_model(config, sources.posts, sources.pages, drafts=drafts)
-            content.report_skipped(site, ui)
-        with ui.stage("plan"):
-            plan = render.plan_outputs(site)
-            render.check_collisions([(o.path, o.source) for o in plan] + [(rel, config.rel(src)) for rel, src in statics.items()])
+            sources = parse_sources(config, cache, inputs)
+            last = incremental.LastBuild(cache, out_dir, sources)
+            saved = last.reuse(config, sources, inputs.env)  # an edit that moves nothing: same model and plan
+            if saved is None:
+                sources.load(config, cache)
+            warnings, warned = sources.warnings(last.warned if saved else None)
+            for warning in warnings:
+                ui.warn(warning)
+        if saved is not None:
+            ui.detail("model and plan: as the last build's")
+            site, plan, due, updated = saved.site, saved.plan, saved.due, saved.updated
+        else:
+            with ui.stage("model"):
+                due = incremental.next_due(sources.posts, config)
+                site = content.build_model(config, sources.posts, sources.pages, drafts=drafts)
+                updated = render.newest(site)
+            with ui.stage("plan"):
+                plan = render.plan_outputs(site)
+                render.check_collisions([(o.path, o.source) for o in plan] + [(rel, config.rel(src)) for rel, src in statics.items()])
+        content.report_skipped(site, ui)
         with ui.stage("render"):
             env = render.make_env(config)
             env.bytecode_cache = jinja2.FileSystemBytecodeCache(str(cache.folder))  # compiled templates, by source checksum
             hashes = {rel: render.asset_digest(src.read_bytes()) for rel, src in statics.items() if rel.endswith((".css", ".js"))}
-            tracker = Tracker(site, sources.posts, sources.pages, render.shared_context(site, hashes), hashes, sources.digests)
+            shared = render.shared_context(site, hashes, updated)
+            tracker = Tracker(site, sources.posts, sources.pages, shared, hashes, sources.digests)
             env.context_class = tracker.context_class()
-            last = incremental.LastBuild(cache, out_dir, tracker, sources)
+            last.compare(tracker)
             writer = Writer(out_dir, known=last.files)
             try:
-                digests = template_digests(env, {o.template for o in plan}, cache.template_refs)
-                keys = [output_key(tracker, o, digests[o.template]) for o in plan]
-                todo = last.to_render(plan, keys)
+                if saved is not None:  # same plan, same keys
+                    todo = last.to_render(plan, None)
+                    keys = {i: last.key(plan[i].path) for i in todo}
+                else:
+                    digests = template_digests(env, {o.template for o in plan}, cache.template_refs)
+                    keys = [output_key(tracker, o, digests[o.template]) for o in plan]
+                    todo = last.to_render(plan, keys)
                 rendered = render_pages(config, env, tracker, plan, todo, keys, writer)
-                for i in set(range(len(plan))) - set(todo):
-                    writer.keep(plan[i].path)
+                writer.keep_all(out.path for out in plan if out.path not in rendered)
                 for rel, src in sorted(statics.items()):
                     writer.put_file(rel, src)
             except BaseException:
@@ -91,19 +117,21 @@ def build_site(config: Config, *, drafts: bool = False, output: Path | None = No
             except BaseException:
                 writer.abort()
                 raise
-            last.save(writer, plan, statics, rendered, sources, {"stamp": stamp, "pages": len(plan), "next": due,
-                                                                "warnings": sources.warnings, "skipped": site.skipped})
+            blob = shape.dump(site, plan, updated, due) if saved is None and inputs.env else None
+            last.save(writer, plan, statics, rendered, sources,
+                      {"stamp": inputs.stamp, "pages": len(plan), "next": due, "warnings": warnings, "skipped": site.skipped},
+                      inputs.env, warned, blob)
     finally:
         cache.close()
         if collecting:
             gc.enable()
     seconds = time.perf_counter() - start
     return BuildResult(changed=changed, removed=removed, pages=len(plan), seconds=seconds, output=out_dir,
-                       rendered=len(todo))
+                       rendered=len(todo), reused=saved is not None)
 
 
 def render_pages(config: Config, env: jinja2.Environment, tracker: Tracker, plan: list[render.Output],
-                 todo: list[int], keys: list[bytes], writer: Writer) -> dict[str, tuple[bytes, Reads]]:
+                 todo: list[int], keys: Sequence[bytes] | Mapping[int, bytes], writer: Writer) -> dict[str, tuple[bytes, Reads]]:
     """Render the planned files in `todo` (on every core when there are many), each straight to the
     writer; returns what each one read, for the cache."""
     # Helpers get model objects as arguments (tracked there); their closures only read the config.
@@ -190,14 +218,23 @@ def _symlink(path: Path, config: Config, ui: UI) -> bool:
     return False
 
 
+def _anything_in(folder: Path) -> bool:
+    try:
+        with os.scandir(folder) as entries:
+            return any(True for _ in entries)
+    except OSError:
+        return os.path.lexists(folder)
+
+
 def command(config: Config, args, ui: UI) -> int:
     """CLI entry: import new raw dumps (when the importer exists), then build."""
-    try:
-        from repost.importer import import_paths  # type: ignore[attr-defined]
-    except ImportError:
-        import_paths = None
-    if import_paths is not None:
-        import_paths(config, None, ui=ui)
+    if _anything_in(config.paths.raw):  # the importer (slow to load) only when there may be dumps
+        try:
+            from repost.importer import import_paths  # type: ignore[attr-defined]
+        except ImportError:
+            import_paths = None
+        if import_paths is not None:
+            import_paths(config, None, ui=ui)
     output = Path(args.output) if getattr(args, "output", None) else None
     result = build_site(config, drafts=getattr(args, "drafts", False), output=output, ui=ui,
                         clean=getattr(args, "clean", False))

@@ -31,7 +31,7 @@ from repost.content import Page, Post
 from repost.track import Reads, tok_id
 
 FOLDER = ".repost-cache"
-FORMAT = 2  # bump when the layout of a table changes
+FORMAT = 3  # bump when the layout of a table changes
 RACY_NS = 2_000_000_000
 ZIP_OVER = 1024  # HTML longer than this is stored compressed
 LIBRARIES = ("markdown-it-py", "nh3", "pygments", "jinja2", "pyyaml", "lxml", "pypinyin")
@@ -39,7 +39,7 @@ SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta(k TEXT PRIMARY KEY, v BLOB);
 CREATE TABLE IF NOT EXISTS sources(rel TEXT PRIMARY KEY, sig TEXT, digest TEXT);
 CREATE TABLE IF NOT EXISTS records(digest TEXT PRIMARY KEY, meta BLOB, body, summary);
-CREATE TABLE IF NOT EXISTS outs(id INTEGER PRIMARY KEY, folder TEXT UNIQUE, state BLOB, stamp BLOB);
+CREATE TABLE IF NOT EXISTS outs(id INTEGER PRIMARY KEY, folder TEXT UNIQUE, state BLOB, stamp BLOB, shape BLOB);
 CREATE TABLE IF NOT EXISTS deps(out INTEGER, path TEXT, deps BLOB, PRIMARY KEY(out, path));
 CREATE TABLE IF NOT EXISTS touches(out INTEGER, tok INTEGER, path TEXT, PRIMARY KEY(out, tok, path)) WITHOUT ROWID;
 """
@@ -88,6 +88,41 @@ _POST_FIELDS = tuple(f.name for f in fields(Post) if f.name not in _HTML)
 _PAGE_FIELDS = tuple(f.name for f in fields(Page) if f.name not in _HTML)
 
 
+class CacheLost(RuntimeError):
+    """A record the build counted on is gone from the cache (damaged, or pruned by another build)."""
+
+
+class _Unloaded:
+    """A field of a record known so far only by its path and digest (a stub): the first read of
+    any field loads them all, and the record becomes an ordinary cached one."""
+
+    def __init__(self, name: str):
+        self.name = name
+
+    def __get__(self, obj, owner=None):
+        if obj is None:
+            return self
+        obj.__dict__["_html"].fill(obj)
+        return getattr(obj, self.name)
+
+
+class StubPost(CachedPost):
+    """A cached Post not loaded yet: a build that reuses the saved site shape reads few of them."""
+
+
+class StubPage(CachedPage):
+    """A cached Page not loaded yet."""
+
+
+for _name in _POST_FIELDS:
+    if _name != "rel":
+        setattr(StubPost, _name, _Unloaded(_name))
+for _name in _PAGE_FIELDS:
+    if _name != "rel":
+        setattr(StubPage, _name, _Unloaded(_name))
+STUBS = (StubPost, StubPage)
+
+
 class HtmlRef:
     """Where one record's HTML lives."""
 
@@ -98,6 +133,17 @@ class HtmlRef:
 
     def load(self, field: str) -> str:
         return self.reader.html(self.digest, "summary" if field == "summary_html" else "body")
+
+    def fill(self, record: Post | Page) -> None:
+        """Load a stub's fields (see `_Unloaded`)."""
+        _fill(record, self.reader.meta(self.digest))
+
+
+def _fill(record: Post | Page, meta: bytes) -> None:
+    kind, values = pickle.loads(meta)
+    cls, names = (CachedPost, _POST_FIELDS) if kind == "post" else (CachedPage, _PAGE_FIELDS)
+    record.__dict__.update(zip(names, values))
+    record.__class__ = cls
 
 
 class Reader:
@@ -112,12 +158,19 @@ class Reader:
         return {"db": self.db, "_con": None, "_pid": 0}
 
     def html(self, digest: str, column: str) -> str:
+        value = self._get(digest, column)
+        return zlib.decompress(value).decode("utf-8") if isinstance(value, bytes) else value
+
+    def meta(self, digest: str) -> bytes:
+        return self._get(digest, "meta")
+
+    def _get(self, digest: str, column: str) -> Any:
         if self._con is None or self._pid != os.getpid():
             self._con, self._pid = sqlite3.connect(self.db, timeout=60, check_same_thread=False), os.getpid()
         row = self._con.execute(f"SELECT {column} FROM records WHERE digest = ?", (digest,)).fetchone()
         if row is None:
-            raise RuntimeError(f"the build cache lost the HTML of {digest[:12]}; run `repost build --clean`")
-        return zlib.decompress(row[0]).decode("utf-8") if isinstance(row[0], bytes) else row[0]
+            raise CacheLost(f"the build cache lost the record {digest[:12]}; run `repost build --clean`")
+        return row[0]
 
     def close(self) -> None:
         if self._con is not None and self._pid == os.getpid():
@@ -167,6 +220,8 @@ class BuildCache:
         self.out = str(out_dir)
         self._out: int | None = None
         self._scratch: str | None = None
+        self.live: set[str] | None = None  # set when sources changed: the digests still in use
+        self.replaced: set[str] = set()  # and the digests they had
         current = salt(config)
         try:
             self.con = self._open(current, enabled)
@@ -218,8 +273,14 @@ class BuildCache:
         return con
 
     def close(self) -> None:
-        """Keep the memos that grew (tag slugs, template references), then close."""
+        """Keep the memos that grew (tag slugs, template references), drop records no source
+        uses any more (kept until now: the build compares an edited file's old record with its
+        new one), then close."""
         with self.con:
+            if self.live is not None:
+                self.con.executemany("DELETE FROM records WHERE digest = ?", ((d,) for d in self.replaced - self.live))
+                for digest in [d for d in self.warm if d not in self.live]:
+                    del self.warm[digest]
             if len(content.TAG_SLUGS) != self._slugs:
                 self.con.execute("INSERT OR REPLACE INTO meta VALUES ('tag_slugs', ?)",
                                  (pickle.dumps(dict(content.TAG_SLUGS), protocol=pickle.HIGHEST_PROTOCOL),))
@@ -253,6 +314,29 @@ class BuildCache:
                 found[digest] = self.lazy(digest, meta, wanted[digest])
         return found
 
+    def stub(self, kind: str, digest: str, path: Path, rel: str) -> Post | Page:
+        """The record of an unchanged source without reading it: warm in a long-running process,
+        else a stub that loads its fields on first use (or in bulk with `fill`)."""
+        record = self.warm.get(digest)
+        if record is None:
+            record = object.__new__(StubPost if kind == "post" else StubPage)
+            record.__dict__.update(rel=rel, path=path, _html=HtmlRef(self.reader, digest))
+            self.warm[digest] = record
+        return record
+
+    def fill(self, records: Iterable[Post | Page]) -> set[str]:
+        """Load the stubs among `records` in bulk; returns the digests the cache does not have."""
+        stubs = {r.__dict__["_html"].digest: r for r in records if type(r) in STUBS}
+        digests = list(stubs)
+        for i in range(0, len(digests), 900):
+            chunk = digests[i:i + 900]
+            marks = ",".join("?" * len(chunk))
+            for digest, meta in self.con.execute(f"SELECT digest, meta FROM records WHERE digest IN ({marks})", chunk):
+                _fill(stubs.pop(digest), meta)
+        for digest in stubs:
+            self.warm.pop(digest, None)
+        return set(stubs)
+
     def lazy(self, digest: str, meta: bytes, path: Path) -> Post | Page:
         """A record without its HTML, from its stored fields."""
         kind, values = pickle.loads(meta)
@@ -265,20 +349,10 @@ class BuildCache:
         self.warm[digest] = record
         return record
 
-    def keep_warm(self, digests: set[str]) -> None:
-        """Forget records no source uses any more (old versions of edited files)."""
-        for digest in [d for d in self.warm if d not in digests]:
-            del self.warm[digest]
-
     def insert_records(self, rows: list[tuple]) -> None:
         """Rows made by `record_row` (in worker processes when there are many)."""
         with self.con:
             self.con.executemany("INSERT OR REPLACE INTO records VALUES (?, ?, ?, ?)", rows)
-
-    def prune_records(self) -> None:
-        """Drop records no source points at any more (old versions of edited files)."""
-        with self.con:
-            self.con.execute("DELETE FROM records WHERE digest NOT IN (SELECT digest FROM sources)")
 
     # -- per output folder
 
@@ -297,6 +371,11 @@ class BuildCache:
         row = self.con.execute("SELECT stamp FROM outs WHERE folder = ?", (self.out,)).fetchone()
         return pickle.loads(row[0]) if row and row[0] else None
 
+    def shape(self) -> bytes | None:
+        """The last build's model and plan (`shape.py`), as saved."""
+        row = self.con.execute("SELECT shape FROM outs WHERE folder = ?", (self.out,)).fetchone()
+        return row[0] if row else None
+
     def deps(self, path: str) -> list[tuple]:
         row = self.con.execute("SELECT deps FROM deps WHERE out = ? AND path = ?", (self._out_id(), path)).fetchone()
         return pickle.loads(row[0]) if row and row[0] else []
@@ -310,9 +389,10 @@ class BuildCache:
         return found
 
     def save(self, state: dict[str, Any], stamp: dict | None, rendered: dict[str, Reads], gone: list[str],
-             fresh: bool) -> None:
-        """After a successful write: the reads of the rendered files, removals, state and stamp.
-        `fresh`: nothing was recorded for this folder before (no old rows to replace)."""
+             fresh: bool, shape: bytes | None = None) -> None:
+        """After a successful write: the reads of the rendered files, removals, state and stamp,
+        and the site's shape (None: unchanged). `fresh`: nothing was recorded for this folder
+        before (no old rows to replace)."""
         out = self._out_id()
         kept = [path for path in state["outputs"] if path not in rendered]
         whole = not fresh and len(rendered) > len(kept)  # most pages rendered: rewrite the index whole
@@ -331,9 +411,9 @@ class BuildCache:
             self.con.executemany("DELETE FROM deps WHERE out = ? AND path = ?", ((out, path) for path in gone))
             self.con.executemany("INSERT OR REPLACE INTO deps VALUES (?, ?, ?)", rows)
             self.con.executemany("INSERT OR IGNORE INTO touches VALUES (?, ?, ?)", touches)
-            self.con.execute("UPDATE outs SET state = ?, stamp = ? WHERE id = ?",
+            self.con.execute("UPDATE outs SET state = ?, stamp = ?, shape = coalesce(?, shape) WHERE id = ?",
                              (pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL),
-                              pickle.dumps(stamp) if stamp else None, out))
+                              pickle.dumps(stamp) if stamp else None, shape, out))
 
     def _old_touches(self, paths: list[str]) -> dict[str, set[int]]:
         """The touched-object ids these outputs recorded last time (from their deps)."""
@@ -351,7 +431,7 @@ class BuildCache:
         with self.con:
             self.con.execute("DELETE FROM deps WHERE out = ?", (out,))
             self.con.execute("DELETE FROM touches WHERE out = ?", (out,))
-            self.con.execute("UPDATE outs SET state = NULL, stamp = NULL WHERE id = ?", (out,))
+            self.con.execute("UPDATE outs SET state = NULL, stamp = NULL, shape = NULL WHERE id = ?", (out,))
 
 
 def record_row(digest: str, record: Post | Page) -> tuple:

@@ -1,10 +1,12 @@
 """Rebuild only what changed: which sources to parse again, which pages to render again.
 
-`parse_sources` takes unchanged files' records from the cache and parses the rest (on every core
-when there are many). `LastBuild` knows what the previous build into the same output folder read
-and wrote, and says which planned files to render: new or differently keyed ones (template,
-context, URL), those whose file is not as that build left it, and those that read a value that
-has changed since. Everything else is kept as it is, unread.
+`stat_inputs` stats every input file once. `parse_sources` parses the files whose bytes changed
+(on every core when there are many) and gives every other one as a stub from the cache, which
+loads its fields on first use (`Sources.load` loads them all when the model is made again).
+`LastBuild` knows what the previous build into the same output folder read and wrote: whether
+its saved model and plan still hold (`shape.py`), and which planned files to render: new or
+differently keyed ones (template, context, URL), those whose file is not as that build left it,
+and those that read a value that has changed since. Everything else is kept as it is, unread.
 """
 from __future__ import annotations
 
@@ -16,25 +18,55 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from repost import content, parallel
-from repost.cache import BuildCache, out_stat, record_row, signature, source_digest
+from repost import content, parallel, shape
+from repost.cache import STUBS, BuildCache, out_stat, record_row, signature, source_digest
 from repost.config import Config
 from repost.content import Page, Post
 from repost.errors import ContentError, raise_all
 from repost.render import Output, theme_dir
-from repost.track import Reads, Tracker
-from repost.ui import UI
+from repost.track import SOURCE_KINDS, Reads, Tracker
 from repost.write import Writer
 
 STORE_BATCH = 256
 
 
 @dataclass
-class Sources:
-    posts: list[Post]
-    pages: list[Page]
-    digests: dict[tuple, str]  # ("post", rel) -> digest of its bytes
-    warnings: list[str]
+class Inputs:
+    """Every input file, stat'ed once."""
+
+    posts: list[Path]
+    pages: list[Path]
+    statics: dict[str, Path]
+    sigs: dict[Path, str | None]  # each source's trusted stat signature (None: too fresh, or gone)
+    stamp: str | None  # all of them: the last build's stamp means nothing changed
+    env: str | None  # templates, static files and --drafts: what a saved shape depends on but sources
+
+
+def stat_inputs(config: Config, posts: list[Path], pages: list[Path], statics: dict[str, Path], drafts: bool) -> Inputs:
+    """Digests of the stat of the input files (None when one is too fresh for its stat to be
+    trusted). Config and code are in the cache's salt."""
+    now = time.time_ns()
+    h = hashlib.blake2b(f"{drafts}\n".encode(), digest_size=16)
+    env_ok = _feed(h, [*statics.values(), *_template_files(config)], now, {})
+    env = h.hexdigest() if env_ok else None
+    sigs: dict[Path, str | None] = {}
+    ok = _feed(h, [*posts, *pages], now, sigs) and env_ok
+    return Inputs(posts, pages, statics, sigs, h.hexdigest() if ok else None, env)
+
+
+def _feed(h: Any, paths: list, now: int, sigs: dict) -> bool:
+    ok = True
+    for path in paths:
+        try:
+            sig = signature(os.stat(path), now)
+        except OSError:
+            sig = None
+        sigs[path] = sig
+        if sig is None:
+            ok = False
+        elif ok:
+            h.update(f"{path}\0{sig}\n".encode("utf-8", "surrogateescape"))
+    return ok
 
 
 @dataclass
@@ -48,41 +80,66 @@ class _Entry:
     record: Any = None
 
 
-def parse_sources(config: Config, cache: BuildCache, post_files: list[Path], page_files: list[Path], ui: UI) -> Sources:
-    """Every post and page, parsed or from the cache; all errors raised together, warnings shown once."""
+class Sources:
+    """This build's posts and pages: records, stubs of unchanged files, digests."""
+
+    def __init__(self, entries: list[_Entry]):
+        self.entries = entries
+        self.digests: dict[tuple, str] = {(e.kind, e.rel): e.digest for e in entries}  # ("post", rel) -> digest
+        self._list()
+
+    def _list(self) -> None:
+        self.posts: list[Post] = [e.record for e in self.entries if e.kind == "post"]
+        self.pages: list[Page] = [e.record for e in self.entries if e.kind == "page"]
+        self.by_token: dict[tuple, Post | Page] = {(e.kind, e.rel): e.record for e in self.entries}
+
+    def load(self, config: Config, cache: BuildCache) -> None:
+        """Every record's fields, at once (the model is made again); a lost record is parsed again."""
+        missing = cache.fill(e.record for e in self.entries)
+        if missing:
+            errors: dict[int, ContentError] = {}
+            _parse(config, cache, self.entries, [i for i, e in enumerate(self.entries) if e.digest in missing], errors)
+            raise_all([errors[i] for i in sorted(errors)])
+            self._list()
+
+    def warnings(self, saved: dict[str, tuple] | None = None) -> tuple[list[str], dict[str, tuple]]:
+        """Every record's warnings in file order, and by file; a stub's are `saved` (same bytes
+        as when the last build read them)."""
+        found: dict[str, tuple] = {}
+        for e in self.entries:
+            found[e.rel] = (saved or {}).get(e.rel, ()) if type(e.record) in STUBS else e.record.warnings
+        return [w for ws in found.values() for w in ws], {rel: ws for rel, ws in found.items() if ws}
+
+
+def parse_sources(config: Config, cache: BuildCache, inputs: Inputs) -> Sources:
+    """Every post and page: the files whose bytes changed parsed (or found in the cache), the
+    others as stubs. All errors raised together."""
     known = cache.source_digests()
-    now = time.time_ns()
     entries: list[_Entry] = []
     errors: dict[int, ContentError] = {}
-    for kind, folder, files in (("post", config.paths.posts, post_files), ("page", config.paths.pages, page_files)):
+    for kind, folder, files in (("post", config.paths.posts, inputs.posts), ("page", config.paths.pages, inputs.pages)):
         for path, rel in zip(files, _rels(config, folder, files)):
-            entry = _Entry(kind, path, rel, None)
+            entry = _Entry(kind, path, rel, inputs.sigs.get(path))
             try:
-                _identify(entry, known.get(rel), now)
+                _identify(entry, known.get(rel))
             except ContentError as exc:
                 errors[len(entries)] = exc
             entries.append(entry)
-    found = cache.load_records({e.digest: e.path for e in entries if e.digest})
-    misses = []
+    fresh = [i for i, e in enumerate(entries) if i not in errors and known.get(e.rel, (None, None))[1] != e.digest]
     for i, entry in enumerate(entries):
-        entry.record = found.get(entry.digest) if entry.digest else None
-        if entry.record is None and i not in errors:
-            misses.append(i)
-    _parse(config, cache, entries, misses, errors)
+        if i not in errors:
+            entry.record = cache.stub(entry.kind, entry.digest, entry.path, entry.rel)
+    missing = cache.fill(entries[i].record for i in fresh)
+    _parse(config, cache, entries, [i for i in fresh if entries[i].digest in missing], errors)
     if errors:
         raise_all([errors[i] for i in sorted(errors)])
-    warnings = [warning for e in entries for warning in e.record.warnings]
-    for warning in warnings:
-        ui.warn(warning)
     current = {e.rel for e in entries}
     gone = [rel for rel in known if rel not in current]
     cache.save_sources(((e.rel, e.sig, e.digest) for e in entries if known.get(e.rel) != (e.sig, e.digest)), gone)
-    if gone or misses:
-        cache.prune_records()
-        cache.keep_warm({e.digest for e in entries})
-    return Sources(posts=[e.record for e in entries if e.kind == "post"],
-                   pages=[e.record for e in entries if e.kind == "page"],
-                   digests={(e.kind, e.rel): e.digest for e in entries}, warnings=warnings)
+    if gone or fresh:  # old records are dropped when the build ends
+        cache.live = {e.digest for e in entries}
+        cache.replaced = {known[rel][1] for rel in gone} | {known[e.rel][1] for i in fresh if (e := entries[i]).rel in known}
+    return Sources(entries)
 
 
 def _rels(config: Config, folder: Path, files: list[Path]) -> list[str]:
@@ -97,14 +154,12 @@ def _rels(config: Config, folder: Path, files: list[Path]) -> list[str]:
     return [prefix + str(path)[cut:].replace(os.sep, "/") for path in files]
 
 
-def _identify(entry: _Entry, last: tuple[str | None, str] | None, now: int) -> None:
+def _identify(entry: _Entry, last: tuple[str | None, str] | None) -> None:
     """The digest of a file: from the cache when its stat is unchanged (and old enough), else read."""
+    if entry.sig is not None and last is not None and last[0] == entry.sig:
+        entry.digest = last[1]
+        return
     try:
-        st = os.stat(entry.path)
-        entry.sig = signature(st, now)
-        if entry.sig is not None and last is not None and last[0] == entry.sig:
-            entry.digest = last[1]
-            return
         entry.data = entry.path.read_bytes()
     except OSError as exc:
         raise ContentError(entry.rel, None, f"cannot read: {exc.strerror}") from None
@@ -116,7 +171,8 @@ def _parse(config: Config, cache: BuildCache, entries: list[_Entry], misses: lis
     for i in misses:
         if entries[i].data is None:  # known by its stat, but its record is gone: read it after all
             try:
-                _identify(entries[i], None, 0)
+                entries[i].sig = None
+                _identify(entries[i], None)
             except ContentError as exc:
                 errors[i] = exc
     misses = [i for i in misses if i not in errors]
@@ -153,22 +209,6 @@ def _store(cache: BuildCache, entries: list[_Entry], pending: list[tuple[int, tu
 
 
 # ---- nothing changed? -----------------------------------------------------------------------
-
-def input_stamp(config: Config, files: list[Path], drafts: bool) -> str | None:
-    """One digest of the stat of every input file (sources, static files, templates), or None when
-    one is too fresh for its stat to be trusted. Config and code are in the cache's salt."""
-    now = time.time_ns()
-    h = hashlib.blake2b(f"{drafts}\n".encode(), digest_size=16)
-    for path in [*files, *_template_files(config)]:
-        try:
-            sig = signature(os.stat(path), now)
-        except OSError:
-            return None
-        if sig is None:
-            return None
-        h.update(f"{path}\0{sig}\n".encode("utf-8", "surrogateescape"))
-    return h.hexdigest()
-
 
 def _template_files(config: Config) -> list[str]:
     found = []
@@ -210,8 +250,8 @@ def output_key(tracker: Tracker, out: Output, template_digest: bytes) -> bytes:
 class LastBuild:
     """What the previous build into this output folder read and wrote."""
 
-    def __init__(self, cache: BuildCache, out_dir: Path, tracker: Tracker, sources: Sources):
-        self.cache, self.out_dir, self.tracker = cache, out_dir, tracker
+    def __init__(self, cache: BuildCache, out_dir: Path, sources: Sources):
+        self.cache, self.out_dir = cache, out_dir
         state = cache.state()
         if state is None or state.get("dir") != _dir_id(out_dir):
             if state is not None:
@@ -221,21 +261,59 @@ class LastBuild:
         self.outputs: dict[str, tuple[bytes, str | None]] = state["outputs"] if self.valid else {}
         self.files: set[str] | None = set(self.outputs) if self.valid else None
         self.facts: dict[tuple, bytes] = dict(state["facts"]) if self.valid else {}
-        self.changed: set[tuple] = set()
+        self.then: dict[tuple, str] = state["sources"] if self.valid else {}
+        self.env: str | None = state.get("env") if self.valid else None
+        self.warned: dict[str, tuple] = state.get("warned", {}) if self.valid else {}
+        now = sources.digests
+        self.changed: set[tuple] = {tok for tok in self.then.keys() | now.keys() if self.then.get(tok) != now.get(tok)}
         self.changed_facts: set[tuple] = set()
-        if self.valid:
-            last = state["sources"]
-            now = sources.digests
-            self.changed = {tok for tok in last.keys() | now.keys() if last.get(tok) != now.get(tok)}
-            for (tok, name), fp in self.facts.items():
-                if tracker.current(tok, name) != fp:
-                    self.changed.add(tok)
-                    self.changed_facts.add((tok, name))
+        self.quick = False
+        self.tracker: Tracker | None = None
 
-    def to_render(self, plan: list[Output], keys: list[bytes]) -> list[int]:
-        """Indices of the planned files that must be rendered this time."""
-        todo = {i for i, out in enumerate(plan) if self.outputs.get(out.path, (None,))[0] != keys[i]}
-        if self.changed:
+    def reuse(self, config: Config, sources: Sources, env: str | None) -> shape.Saved | None:
+        """The last build's model and plan, if this build would make the same ones: same
+        templates, static files and --drafts, same source files, each changed one in its old shape."""
+        if not self.valid or env is None or env != self.env or self.then.keys() != sources.digests.keys():
+            return None
+        paths = {e.digest: e.path for e in sources.entries}
+        before = self.cache.load_records({self.then[tok]: paths[sources.digests[tok]] for tok in self.changed})
+        for tok in self.changed:
+            old = before.get(self.then[tok])
+            if old is None or not shape.same(old, sources.by_token[tok]):
+                return None
+        blob = self.cache.shape()
+        saved = shape.load(blob, config, sources.by_token) if blob else None
+        if saved is None or (saved.due is not None and time.time() >= saved.due):
+            return None  # none saved, or a future post is due
+        self.quick = True
+        return saved
+
+    def compare(self, tracker: Tracker) -> None:
+        """Add to the changed objects the derived ones (site, tags, template variables, a post's
+        mappings) whose facts, the values pages read of them, differ now. With the last build's
+        shape, only those held by a changed source can differ."""
+        self.tracker = tracker
+        if not self.valid:
+            return
+        sources = {tok for tok in self.changed if tok[0] in SOURCE_KINDS}
+        for (tok, name), fp in self.facts.items():
+            if self.quick and _root(tok) not in sources:
+                continue
+            if tracker.current(tok, name) != fp:
+                self.changed.add(tok)
+                self.changed_facts.add((tok, name))
+
+    def key(self, path: str) -> bytes:
+        return self.outputs[path][0]
+
+    def to_render(self, plan: list[Output], keys: list[bytes] | None) -> list[int]:
+        """Indices of the planned files that must be rendered this time; `keys` None: the plan is
+        the last build's, so are the keys."""
+        if keys is None:
+            todo = {i for i, out in enumerate(plan) if out.path not in self.outputs}
+        else:
+            todo = {i for i, out in enumerate(plan) if self.outputs.get(out.path, (None,))[0] != keys[i]}
+        if self.valid and self.changed:
             where = {out.path: i for i, out in enumerate(plan)}
             for path in self.cache.touching(self.changed):
                 i = where.get(path)
@@ -247,8 +325,8 @@ class LastBuild:
                 todo.add(i)  # deleted or edited by hand since
         return sorted(todo)
 
-    def save(self, writer: Writer, plan: list[Output], statics: dict[str, Path],
-             rendered: dict[str, tuple[bytes, Reads]], sources: Sources, stamp: dict | None) -> None:
+    def save(self, writer: Writer, plan: list[Output], statics: dict[str, Path], rendered: dict[str, tuple[bytes, Reads]],
+             sources: Sources, stamp: dict | None, env: str | None, warned: dict[str, tuple], shape_blob: bytes | None) -> None:
         """Record this build (called only after the output is committed)."""
         for key in self.changed_facts:
             self.facts[key] = self.tracker.current(*key)
@@ -268,9 +346,18 @@ class LastBuild:
         for rel in statics:
             outputs[rel] = (b"static", None)
         gone = [path for path in self.outputs if path not in outputs]
-        state = {"dir": _dir_id(self.out_dir), "sources": sources.digests, "facts": self.facts, "outputs": outputs}
+        state = {"dir": _dir_id(self.out_dir), "sources": sources.digests, "facts": self.facts, "outputs": outputs,
+                 "env": env if (shape_blob or self.quick) else None, "warned": warned}
         stamp = dict(stamp, dir=state["dir"]) if stamp and stamp["stamp"] else None
-        self.cache.save(state, stamp, {path: reads for path, (_, reads) in rendered.items()}, gone, fresh=not self.valid)
+        self.cache.save(state, stamp, {path: reads for path, (_, reads) in rendered.items()}, gone,
+                        fresh=not self.valid, shape=shape_blob)
+
+
+def _root(tok: tuple) -> tuple:
+    """The object a derived token hangs from: ("map", ("post", rel), "imported") -> ("post", rel)."""
+    while tok[0] == "map":
+        tok = tok[1]
+    return tok
 
 
 def _dir_id(folder: Path) -> tuple[int, int] | None:

@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 import jinja2
 
 from repost import feeds
+from repost.cache import CacheLost
 from repost.config import Config
 from repost.content import Post, Site
 from repost.errors import ContentError, ErrorList
@@ -46,6 +47,9 @@ STRINGS = {  # interface words of the default theme, by language prefix
            "read_more": "阅读全文", "prev_post": "上一篇", "next_post": "下一篇", "nav": "主导航",
            "license": "许可协议", "curated_by": "整理", "all_tags": "全部标签"},
 }
+
+
+MISSING = object()
 
 
 @dataclass(frozen=True)
@@ -205,8 +209,14 @@ def _collision(first: str, second: str, what: str) -> ContentError:
 
 # ---- render --------------------------------------------------------------------------------
 
-def shared_context(site: Site, asset_hashes: Mapping[str, str]) -> dict[str, Any]:
-    """Values every template sees: the site, the config, URL helpers and interface strings."""
+def newest(site: Site) -> datetime | None:
+    """The `updated` template variable: when the newest post was published or updated."""
+    return max((p.updated or p.date for p in site.posts), default=None)
+
+
+def shared_context(site: Site, asset_hashes: Mapping[str, str], updated: Any = MISSING) -> dict[str, Any]:
+    """Values every template sees: the site, the config, URL helpers and interface strings.
+    `updated` is `newest(site)`, passed in when it is known without reading every post."""
     config = site.config
     base_path = urlsplit(config.base_url).path or "/"
 
@@ -229,7 +239,7 @@ def shared_context(site: Site, asset_hashes: Mapping[str, str]) -> dict[str, Any
     return {
         "site": site, "config": config, "url": url, "abs_url": abs_url, "asset": asset, "jsonld": jsonld,
         "feed_html": feed_html, "t": strings(config.language), "lang": config.language,
-        "updated": max((p.updated or p.date for p in site.posts), default=None),
+        "updated": newest(site) if updated is MISSING else updated,
     }
 
 
@@ -242,7 +252,7 @@ def render_output(env: jinja2.Environment, out: Output, shared: Mapping[str, Any
         raise ContentError(_template_path(exc.filename, exc.name), exc.lineno, f"template syntax error: {exc.message}") from None
     except jinja2.TemplateNotFound as exc:
         raise ContentError(None, None, f"template not found: {exc.name} (needed for /{out.path})") from None
-    except ContentError:
+    except (ContentError, CacheLost):
         raise
     except Exception as exc:
         path, line = _template_frame(exc)

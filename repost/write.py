@@ -19,6 +19,7 @@ import shutil
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Iterable
 
 from repost.errors import ConfigError, ContentError
 
@@ -91,6 +92,14 @@ class Writer:
         """Add one file that is already current in the output (the caller knows; nothing is read)."""
         self._claim(rel, look=False)
         self._unchanged.append(rel)
+
+    def keep_all(self, rels: Iterable[str]) -> None:
+        """`keep` for many files the last build wrote (so checked then): a big site keeps most."""
+        rels = list(rels)
+        if not self._seen.isdisjoint(rels) or len(set(rels)) != len(rels):
+            raise ContentError(None, None, "two outputs want the same file")
+        self._seen.update(rels)
+        self._unchanged.extend(rels)
 
     def prepare(self) -> Path:
         """The staging folder, created now: worker processes write into it with `stage`."""

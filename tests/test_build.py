@@ -119,7 +119,7 @@ def test_two_builds_of_the_same_input_are_byte_identical(tmp_path):
 
 
 def test_command_imports_raw_dumps_first_when_the_importer_exists(tmp_path, monkeypatch):
-    root = make_site(tmp_path, {"content/posts/ok.md": post("ok")})
+    root = make_site(tmp_path, {"content/posts/ok.md": post("ok"), "content/raw/dump.txt": "A dump"})
     calls = []
 
     def import_paths(config, paths, ui=None):
@@ -132,6 +132,20 @@ def test_command_imports_raw_dumps_first_when_the_importer_exists(tmp_path, monk
 
     assert command(load(root), args, quiet_ui()) == 0
     assert calls == [None] and (root / "site/posts/imported/index.html").is_file()
+
+
+@pytest.mark.parametrize("raw", ["missing", "empty"])
+def test_command_does_not_load_the_importer_without_dumps(tmp_path, monkeypatch, raw):
+    """The importer is slow to import; a build with nothing in the raw folder goes without it."""
+    root = make_site(tmp_path, {"content/posts/ok.md": post("ok")})
+    if raw == "empty":
+        (root / "content/raw").mkdir()
+    calls = []
+    monkeypatch.setitem(sys.modules, "repost.importer", types.SimpleNamespace(import_paths=lambda *a, **k: calls.append(a)))
+    from repost.ui import quiet_ui
+
+    assert command(load(root), types.SimpleNamespace(drafts=False, output=None, clean=False), quiet_ui()) == 0
+    assert calls == [] and (root / "site/posts/ok/index.html").is_file()
 
 
 def test_build_site_is_reentrant_and_reports_only_real_changes(tmp_path):

@@ -150,6 +150,7 @@ def trust(request, monkeypatch):
 
 OPS = ["add", "body", "title", "date", "tags", "slug", "draft", "summary", "remove", "template", "config",
        "static", "page", "noop"]
+SHAPELESS = ("body", "summary")  # edits that leave model and plan as they were (a title makes the slug here)
 
 
 @pytest.mark.parametrize("op", OPS)
@@ -165,6 +166,10 @@ def test_each_kind_of_edit_equals_a_clean_build(tmp_path, trust, op):
         assert tree_hashes(site.root / "site") == clean_build(site.root, tmp_path / f"clean{i}"), (op, i)
         if op == "noop":
             assert result.changed == [] and result.removed == [] and result.rendered == 0
+        if trust == "stat" and op in SHAPELESS:  # templates and static files old enough to trust
+            assert result.reused, (op, i)
+        elif result.changed:  # a real change to anything but a post's text: model and plan made again
+            assert not result.reused, (op, i)
 
 
 def test_a_body_edit_renders_only_what_shows_the_body(tmp_path):
@@ -218,3 +223,160 @@ def test_any_sequence_of_edits_equals_a_clean_build(tmp_path_factory, monkeypatc
             site.apply(op)
             build(site.root)
             assert tree_hashes(site.root / "site") == clean_build(site.root, tmp / "clean"), (ops[:step + 1], patch, forked)
+
+
+# ---- the saved shape (model and plan reused when an edit moves nothing) -------------------------
+
+@pytest.fixture
+def trusted(monkeypatch):
+    monkeypatch.setattr(cache, "RACY_NS", 0)
+
+
+def test_a_body_edit_reuses_the_shape_and_reads_only_what_pages_need(tmp_path, trusted, monkeypatch):
+    site = Site(tmp_path / SITE)
+    for i in range(12):
+        site.add(i)
+    build(site.root)
+    loaded = []
+    real = cache.HtmlRef.fill
+    monkeypatch.setattr(cache.HtmlRef, "fill", lambda self, record: (loaded.append(record.rel), real(self, record)))
+    site.edit("body", 3)
+    result = build(site.root)
+    assert result.reused and 0 < result.rendered < 6
+    assert len(set(loaded)) < 6  # the edited post's neighbours and list mates, not all twelve
+    assert tree_hashes(site.root / "site") == clean_build(site.root, tmp_path / "clean")
+
+
+def test_a_title_edit_with_a_fixed_slug_reuses_the_shape(tmp_path, trusted):
+    site = Site(tmp_path / SITE)
+    for i in range(5):
+        site.add(i)
+    name = site.pick(2)
+    site.posts[name]["slug"] = "fixed"
+    site.save_post(name)
+    build(site.root)
+    site.posts[name]["title"] = "Retitled, same address"
+    site.save_post(name)
+    result = build(site.root)
+    assert result.reused and {"archive/index.html", "posts/fixed/index.html"} <= set(result.changed)
+    assert tree_hashes(site.root / "site") == clean_build(site.root, tmp_path / "clean")
+
+
+def test_a_reused_shape_still_serves_templates_that_read_every_post(tmp_path, trusted):
+    site = Site(tmp_path / SITE)
+    for i in range(5):
+        site.add(i)
+    site.template(2)  # the sidebar sums every post's reading time: stubs load on demand
+    build(site.root)
+    name = site.pick(1)
+    site.posts[name]["body"] += "\n\n" + "word " * 3000  # longer: its reading time changes
+    site.save_post(name)
+    result = build(site.root)
+    assert result.reused and result.rendered > 5
+    assert tree_hashes(site.root / "site") == clean_build(site.root, tmp_path / "clean")
+
+
+def test_a_reused_shape_restores_hand_edited_and_deleted_output(tmp_path, trusted):
+    site = Site(tmp_path / SITE)
+    for i in range(4):
+        site.add(i)
+    build(site.root)
+    (site.root / "site/archive/index.html").write_text("vandalised", encoding="utf-8")
+    (site.root / "site/404.html").unlink()
+    (site.root / "site/images/p.svg").write_text("<svg/>", encoding="utf-8")
+    site.edit("body", 1)
+    assert build(site.root).reused
+    assert tree_hashes(site.root / "site") == clean_build(site.root, tmp_path / "clean")
+
+
+def test_warnings_of_unread_files_are_still_shown_once(tmp_path, trusted):
+    site = Site(tmp_path / SITE)
+    for i in range(3):
+        site.add(i)
+    site.write("content/posts/odd.md", post("Odd", "Odd one.", date="2026-02-01T10:00:00+08:00", colour="red"))
+    build(site.root)
+    site.edit("body", 0)
+    from conftest import load
+    from repost.build import build_site
+    from repost.ui import UI
+
+    class Recorder(UI):
+        def __init__(self):
+            super().__init__(quiet=True)
+            self.warned = []
+
+        def warn(self, msg):
+            self.warned.append(msg)
+
+    ui = Recorder()
+    assert build_site(load(site.root), ui=ui).reused
+    assert len(ui.warned) == 1 and "unknown front matter key 'colour'" in ui.warned[0]
+    site.write("content/posts/odd.md", post("Odd", "Odd one, again.", date="2026-02-01T10:00:00+08:00", colour="red", size=1))
+    ui = Recorder()
+    assert build_site(load(site.root), ui=ui).reused
+    assert sorted(w.split("'")[1] for w in ui.warned) == ["colour", "size"]
+    site.edit("body", 1)
+    ui = Recorder()
+    assert build_site(load(site.root), ui=ui).reused and len(ui.warned) == 2
+
+
+def test_a_future_post_that_falls_due_rebuilds_the_model(tmp_path, trusted, monkeypatch):
+    from datetime import datetime, timedelta, timezone
+
+    from repost import content, incremental
+
+    site = Site(tmp_path / SITE)
+    for i in range(3):
+        site.add(i)
+    soon = datetime.now(timezone.utc) + timedelta(hours=1)
+    site.write("content/posts/soon.md", post("Soon", "Not yet.", date=soon.isoformat(timespec="seconds")))
+    build(site.root)
+    assert not (site.root / "site/posts/soon").exists()
+    later = soon + timedelta(hours=1)
+
+    class Later(datetime):
+        @classmethod
+        def now(cls, tz=None):
+            return later.astimezone(tz)
+
+    real = content.build_model
+    monkeypatch.setattr(content, "build_model", lambda *a, **k: real(*a, **k, now=later))
+    monkeypatch.setattr(incremental, "datetime", Later)
+    monkeypatch.setattr(incremental.time, "time", lambda: later.timestamp())
+    site.edit("body", 0)
+    result = build(site.root)
+    assert not result.reused and (site.root / "site/posts/soon/index.html").is_file()
+
+
+def test_a_record_lost_from_the_cache_means_a_clean_build_not_an_error(tmp_path, trusted):
+    import sqlite3
+
+    site = Site(tmp_path / SITE)
+    for i in range(6):
+        site.add(i)
+    build(site.root)
+    db = sqlite3.connect(site.root / ".repost-cache/build.sqlite")
+    with db:
+        db.execute("DELETE FROM records WHERE digest = (SELECT digest FROM sources WHERE rel LIKE '%p0-0.md')")
+    db.close()
+    name = site.pick(1)
+    site.posts[name]["title"] = "Neighbours show this title"  # so the lost post's page is rendered
+    site.save_post(name)
+    build(site.root)
+    assert tree_hashes(site.root / "site") == clean_build(site.root, tmp_path / "clean")
+
+
+def test_a_build_into_another_folder_between_two_edits(tmp_path, trusted):
+    """The cache's sources are shared by output folders; each folder's shape is its own."""
+    site = Site(tmp_path / SITE)
+    for i in range(4):
+        site.add(i)
+    build(site.root)
+    site.edit("tags", 1)
+    build(site.root, output=tmp_path / "other")
+    site.edit("body", 2)
+    build(site.root)
+    assert tree_hashes(site.root / "site") == clean_build(site.root, tmp_path / "clean")
+    site.edit("body", 1)
+    assert build(site.root, output=tmp_path / "other").reused is False  # p2's old record is gone: no comparing
+    assert tree_hashes(tmp_path / "other") == clean_build(site.root, tmp_path / "clean2")
