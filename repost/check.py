@@ -2,8 +2,9 @@
 
 Each check is a plain function from the parsed site to findings (`path:line: level: message`):
 the front matter schema (every error of a file at once), attribution, permission, duplicates,
-links and provenance. Files are parsed by the build's own loader (`content.parse_post`), so a
-build cache that memoises that loader makes `check` fast too.
+links and provenance. Files are parsed by the build's own loader (`content.parse_post`); what a
+build cached is taken from its cache, and what check derives per file is kept in its own
+(`check_cache.py`), so checking an unchanged site reads almost nothing.
 """
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from typing import Callable, Iterable
 from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit
 
 from repost import content, frontmatter, links, render
+from repost.check_cache import Facts, Memory
 from repost.build import static_files
 from repost.config import Config
 from repost.errors import ContentError, ErrorList, RepostError
@@ -56,15 +58,35 @@ class Finding:
 
 @dataclass
 class _File:
-    """One content file: its text, and the parsed record when it parsed."""
+    """One content file: its digest, its text (read on first use), the parsed record when it
+    parsed, and the facts check derives from it."""
 
     path: Path
     rel: str
     kind: str  # post | page
-    text: str = ""
     record: content.Post | content.Page | None = None
+    digest: str | None = None
+    data: bytes | None = field(default=None, repr=False)  # bytes read to hash them, until decoded
+    facts: Facts | None = None
+    _text: str | None = field(default=None, repr=False)
     _doc: frontmatter.Document | None = field(default=None, repr=False)
     _clean: str | None = field(default=None, repr=False)
+
+    def read(self) -> str:
+        """The text; raises ContentError when the file cannot be read or is not UTF-8 (and is
+        "" from then on)."""
+        if self._text is None:
+            self._text = ""
+            data, self.data = self.data, None
+            self._text = content.decode(data, self.rel) if data is not None else content.read_text(self.path, self.rel)
+        return self._text
+
+    @property
+    def text(self) -> str:
+        try:
+            return self.read()
+        except ContentError:
+            return ""
 
     def line(self, *keys: str) -> int | None:
         """The line of a front matter key: found by indentation first (no YAML parse, so a
@@ -134,13 +156,14 @@ class Report:
 # ---- load -----------------------------------------------------------------------------------
 
 def parse(config: Config, f: _File) -> content.Post | content.Page:
-    """The build's per-file parser (the one a build cache memoises)."""
+    """The build's per-file parser (the one whose records the build cache keeps)."""
     fn = content.parse_post if f.kind == "post" else content.parse_page
-    return fn(config, f.path, f.rel, f.text)
+    return fn(config, f.path, f.rel, f.read())
 
 
-def load(config: Config, report: Report) -> list[_File]:
-    """Collect like the build does, parse every file, and turn every problem into findings."""
+def load(config: Config, report: Report, memory: Memory) -> list[_File]:
+    """Collect like the build does; take each file's record from the build cache or parse it, and
+    turn every problem into findings; then each file's facts (from the check cache or derived)."""
     notes: list[str] = []
     post_files, page_files = content.collect(config, _Recorder(notes))
     for note in notes:
@@ -148,15 +171,51 @@ def load(config: Config, report: Report) -> list[_File]:
         report.add(_rel(config, Path(path)) if path else "content", None, "warning", msg, "files")
     files = [_File(p, _rel(config, p), "post") for p in post_files] + [_File(p, _rel(config, p), "page") for p in page_files]
     for f in files:
-        try:
-            f.text = content.read_text(f.path, f.rel)
-            f.record = parse(config, f)
-        except RepostError as exc:
-            _schema_errors(config, f, exc, report)
-            continue
+        f.digest, f.data = memory.identify(f.kind, f.path, f.rel)
+    cached = memory.records({f.digest: f.path for f in files if f.digest})
+    base_path = urlsplit(config.base_url).path or "/"
+    for f in files:
+        f.record = cached.get(f.digest) if f.digest else None
+        if f.record is None:
+            try:
+                f.record = parse(config, f)
+            except RepostError as exc:
+                _schema_errors(config, f, exc, report)
+                f.facts = derive_facts(f, base_path)
+                continue
         for warning in f.record.warnings:
             _add_warning(report, f, warning)
+        f.facts = memory.facts.get(f.digest) if f.digest else None
+        if f.facts is None:
+            f.facts = derive_facts(f, base_path)
+            if f.digest:
+                memory.remember(f.digest, f.facts)
     return files
+
+
+def derive_facts(f: _File, base_path: str) -> Facts:
+    """What check needs of a file beyond its record, from its text and its record's body: pure,
+    so it is kept by digest."""
+    text = f.text
+    if not text:
+        return Facts(False)
+    schemes: list[tuple[int, str, str]] = []
+    body_line = f.body_line
+    body = f.clean.split("\n", body_line - 1)[-1] if body_line > 1 else f.clean
+    for link in links.disallowed_links(body):
+        scheme = links.scheme_of(link.url)
+        level = "error" if scheme in links.DANGEROUS_SCHEMES else "warning"
+        schemes.append((body_line + link.line, level, f"{link.kind} with disallowed scheme '{scheme}:' "
+                        f"({_short(link.url)}); the sanitiser drops it"))
+    if f.record is None:
+        return Facts(True, tuple(schemes))
+    body_html = f.record.body_html
+    internal = []
+    for url in dict.fromkeys(links.html_links(body_html)):
+        rel = links.target(url, f.record.url, base_path)
+        if rel is not None:
+            internal.append((url, rel))
+    return Facts(True, tuple(schemes), body_fingerprint(body_html), tuple(internal))
 
 
 def _schema_errors(config: Config, f: _File, exc: RepostError, report: Report) -> None:
@@ -244,7 +303,7 @@ def check_duplicates(config: Config, files: list[_File], report: Report) -> None
     posts = [f for f in files if f.kind == "post"]
     _groups(report, posts, lambda f: normalise_url(f.record.source.url) if f.record.source and f.record.source.url else None,
             lambda f: ("source", "url"), lambda f: "same original article (source.url) as")
-    _groups(report, posts, lambda f: body_fingerprint(f.record.body_html), None, lambda f: "same text as")
+    _groups(report, posts, lambda f: f.facts.fingerprint, None, lambda f: "same text as")
 
 
 def _groups(report: Report, files: list[_File], key: Callable, where: Callable | None, what: Callable) -> None:
@@ -290,20 +349,12 @@ def check_links(config: Config, files: list[_File], outputs: set[str] | None, re
     """Disallowed schemes in the Markdown; internal links and images that point nowhere."""
     base_path = urlsplit(config.base_url).path or "/"
     for f in files:
-        if links.suspicious(f.text):
-            body_line = f.body_line
-            for link in links.markdown_links(f.clean.split("\n", body_line - 1)[-1] if body_line > 1 else f.clean):
-                scheme = links.scheme_of(link.url)
-                if links.allowed(link.url):
-                    continue
-                level = "error" if scheme in links.DANGEROUS_SCHEMES else "warning"
-                report.add(f, body_line + link.line, level, f"{link.kind} with disallowed scheme '{scheme}:' "
-                           f"({_short(link.url)}); the sanitiser drops it", "links")
+        for line, level, message in f.facts.schemes:
+            report.add(f, line, level, message, "links")
         if outputs is None or f.record is None:
             continue
-        for url in dict.fromkeys(links.html_links(f.record.body_html)):
-            rel = links.target(url, f.record.url, base_path)
-            if rel is not None and not links.exists(rel, outputs):
+        for url, rel in f.facts.internal:
+            if not links.exists(rel, outputs):
                 hint = f" (outside the site's base path {base_path})" if rel == "" else ""
                 report.add(f, _line_of_text(f, url), "error", f"link to {_short(url)} points nowhere in the built site{hint}", "links")
 
@@ -324,7 +375,7 @@ def _short(url: str, limit: int = 80) -> str:
     return url if len(url) <= limit else url[: limit - 1] + "…"
 
 
-def check_provenance(config: Config, posts: list[_File], report: Report) -> None:
+def check_provenance(config: Config, posts: list[_File], report: Report, memory: Memory) -> None:
     """The raw dump named in `imported.from` still exists and still hashes to `imported.sha256`."""
     for f in posts:
         imported = f.record.imported
@@ -343,7 +394,7 @@ def check_provenance(config: Config, posts: list[_File], report: Report) -> None
         if raw is None:
             report.add(f, f.line("imported", "from"), "warning", f"raw dump {origin} (imported.from) is missing; "
                        "provenance cannot be verified", "provenance")
-        elif not isinstance(digest, str) or hashlib.sha256(raw.read_bytes()).hexdigest() != digest.strip().lower():
+        elif not isinstance(digest, str) or memory.raw_sha256(raw) != digest.strip().lower():
             report.add(f, f.line("imported", "sha256"), "error", f"raw dump {origin} no longer matches imported.sha256 "
                        "(changed since import: re-import it, or restore the original)", "provenance")
 
@@ -372,19 +423,27 @@ def body_fingerprint(body_html: str) -> str | None:
 
 # ---- the command ----------------------------------------------------------------------------
 
-def run_checks(config: Config, *, drafts: bool = False) -> Report:
-    """Every check over the site; findings sorted by file and line."""
+def run_checks(config: Config, *, drafts: bool = False, cache: bool = True) -> Report:
+    """Every check over the site; findings sorted by file and line. `cache=False` neither reads
+    nor writes any cache (the same findings, slower)."""
     report = Report()
-    files = load(config, report)
-    parsed = [f for f in files if f.record is not None and (drafts or not f.record.draft)]
-    posts = [f for f in parsed if f.kind == "post"]
-    report.posts, report.pages = len([f for f in files if f.kind == "post"]), len([f for f in files if f.kind == "page"])
-    check_attribution(config, posts, report)
-    check_permission(config, posts, report)
-    check_duplicates(config, parsed, report)
-    outputs = check_outputs(config, parsed, drafts, report)
-    check_links(config, [f for f in files if f.text and (f.record is None or drafts or not f.record.draft)], outputs, report)
-    check_provenance(config, posts, report)
+    memory = Memory(config, enabled=cache)
+    try:
+        files = load(config, report, memory)
+        parsed = [f for f in files if f.record is not None and (drafts or not f.record.draft)]
+        posts = [f for f in parsed if f.kind == "post"]
+        report.posts, report.pages = len([f for f in files if f.kind == "post"]), len([f for f in files if f.kind == "page"])
+        check_attribution(config, posts, report)
+        check_permission(config, posts, report)
+        check_duplicates(config, parsed, report)
+        outputs = check_outputs(config, parsed, drafts, report)
+        check_links(config, [f for f in files if f.facts.has_text and (f.record is None or drafts or not f.record.draft)],
+                    outputs, report)
+        check_provenance(config, posts, report, memory)
+    except BaseException:
+        memory.close(None)
+        raise
+    memory.close({f.digest for f in files if f.digest})
     report.findings.sort(key=lambda x: (x.path, x.line or 0, LEVELS.index(x.level), x.message))
     return report
 

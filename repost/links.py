@@ -14,9 +14,6 @@ from pathlib import Path
 from typing import Iterable, Iterator
 from urllib.parse import unquote, urljoin, urlsplit
 
-from lxml import html as lxml_html
-from markdown_it import MarkdownIt
-
 from repost.markup import URL_SCHEMES
 
 DANGEROUS_SCHEMES = frozenset({"javascript", "vbscript", "data", "file"})
@@ -24,9 +21,14 @@ LINK_ATTRS = ("href", "src", "action", "formaction", "poster", "cite", "srcdoc",
 _ATTR = re.compile(r'\b(href|src)="([^"]*)"')
 _SCHEME = re.compile(r"([a-zA-Z][a-zA-Z0-9+.-]*):")
 _C0_SPACE = "".join(chr(c) for c in range(0x21))
-# Cheap prefilter (a few microseconds): only Markdown that may hold a non-web scheme is tokenised.
-_SCHEME_AFTER_LINK = re.compile(r"[\](<=][\"'(\s]*(?!(?:https?|mailto):)[a-zA-Z][a-zA-Z0-9+.-]*:")
-_DATA_OR_FILE = re.compile(r"(?:data|file)\s*:")
+# Cheap prefilter: only Markdown that may hold a URL outside http, https, mailto and relative ones
+# is tokenised. A URL starts after `(` or `<` (links, images, autolinks), `:` (reference
+# definitions) or `=` (HTML attributes), then blanks (any Unicode space), quotes or `>` (a quote
+# marker). An entity or backslash there may be a blank: a maybe. Else its scheme runs to the first
+# `:` and may hide behind tabs and newlines (HTML drops them), entities or backslash escapes, so
+# those count as part of it, and it must be exactly http, https or mailto. A colon can only be
+# written `:`, `\:`, `&colon;` or `&#...;`. Linear time: the blanks are taken possessively.
+_SCHEME_AFTER_START = re.compile(r"[(<=:][\s\x00-\x20\"'>]*+(?:[&\\]|(?!(?:https?|mailto):)[a-zA-Z][a-zA-Z0-9+.\-\t\n\r&#;\\]*:)")
 
 
 def scheme_of(url: str) -> str | None:
@@ -51,8 +53,21 @@ class SourceLink:
 
 def markdown_links(text: str) -> list[SourceLink]:
     """Every link, image and raw-HTML URL in Markdown, before any sanitising, with its line."""
+    return _links(_tokenizer(), text)
+
+
+def disallowed_links(text: str) -> list[SourceLink]:
+    """The links of `markdown_links(text)` whose URL is outside the allowlist, in the same order,
+    cheaply: nothing is tokenised when the text cannot hold one (`suspicious`), and then only the
+    inline content that can (or all of it, when a reference definition holds one)."""
+    if not suspicious(text):
+        return []
+    return [link for link in _links(_tokenizer(filtered=True), text) if not allowed(link.url)]
+
+
+def _links(md, text: str) -> list[SourceLink]:
     found: list[SourceLink] = []
-    for token in _tokenizer().parse(text):
+    for token in md.parse(text):
         line = token.map[0] if token.map else 0
         if token.type in ("html_block",):
             found.extend(SourceLink(line + off, url, "html") for off, url in _html_urls(token.content))
@@ -69,20 +84,36 @@ def markdown_links(text: str) -> list[SourceLink]:
 
 
 def suspicious(text: str) -> bool:
-    """False when the Markdown cannot hold a URL outside http, https, mailto and relative ones."""
-    low = text.lower()
-    return ("script" in low or "&#" in low or "&colon" in low or _DATA_OR_FILE.search(low) is not None
-            or _SCHEME_AFTER_LINK.search(text) is not None)
+    """False when `markdown_links(text)` cannot hold a URL outside http, https, mailto and relative
+    ones (so it need not run); True is only a maybe."""
+    return "&#" in text or "&colon" in text or _SCHEME_AFTER_START.search(text) is not None
 
 
-@lru_cache(maxsize=1)
-def _tokenizer() -> MarkdownIt:
+@lru_cache(maxsize=2)
+def _tokenizer(filtered: bool = False):
+    from markdown_it import MarkdownIt  # imported on use: most checks never tokenise
+
     md = MarkdownIt("commonmark", {"html": True}).enable(["table", "strikethrough"])
     md.validateLink = lambda url: True  # report what the author wrote, not what markdown-it keeps
+    if filtered:
+        md.core.ruler.at("inline", _suspicious_inlines)
     return md
 
 
+def _suspicious_inlines(state) -> None:
+    """markdown-it's core `inline` rule, for the inline content that may hold a disallowed URL."""
+    refs = state.env.get("references", {}).values()
+    every = any(not allowed(ref.get("href", "")) for ref in refs)
+    for token in state.tokens:
+        if token.type == "inline" and (every or suspicious(token.content)):
+            if token.children is None:
+                token.children = []
+            state.md.inline.parse(token.content, state.md, state.env, token.children)
+
+
 def _html_urls(fragment: str) -> Iterator[tuple[int, str]]:
+    from lxml import html as lxml_html
+
     try:
         elements = lxml_html.fragments_fromstring(fragment)
     except Exception:  # lxml refuses some odd fragments (a lone closing tag): nothing to check
@@ -129,6 +160,8 @@ def exists(rel: str, files: set[str]) -> bool:
 
 def crawl(output: Path, base_path: str = "/") -> list[tuple[str, str]]:
     """(page, url) for every internal href/src in a built tree that points at no file."""
+    from lxml import html as lxml_html
+
     output = Path(output)
     files = {p.relative_to(output).as_posix() for p in output.rglob("*") if p.is_file()}
     broken = []
