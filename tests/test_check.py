@@ -3,7 +3,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shutil
+import sqlite3
+import time
 from pathlib import Path
 
 import pytest
@@ -419,3 +422,165 @@ def test_fast_line_lookup_agrees_with_the_yaml_parser(tmp_path):
                 assert found in (line, None), (path, found, line, text)
                 if "{" not in text.split("\n")[line - 1]:
                     assert found == line, (path, text)
+
+
+# ---- caches: the findings never depend on them ---------------------------------------------------
+
+CHECK_SITE = FIXTURES / "check"
+
+
+def _check_json(root: Path, capsys, *args: str, config: str = "config.yaml") -> tuple[int, list[dict]]:
+    code = main(["--config", str(root / config), "check", "--format", "json", *args])
+    return code, json.loads(capsys.readouterr().out)
+
+
+def _uncached(root: Path, config: str = "config.yaml", **kw) -> list[dict]:
+    """The findings of a run that neither reads nor writes any cache."""
+    from dataclasses import asdict
+    from repost.config import load_config
+
+    return [asdict(f) for f in run_checks(load_config(root / config), cache=False, **kw).findings]
+
+
+def _fixture(tmp_path: Path, *, age: float = 60) -> Path:
+    """A copy of the check fixture whose files are `age` seconds old (stat signatures older than
+    two seconds are trusted, as the build trusts them)."""
+    root = shutil.copytree(CHECK_SITE, tmp_path / "site")
+    if age:
+        when = time.time() - age
+        for path in root.rglob("*"):
+            os.utime(path, (when, when))
+    return root
+
+
+@pytest.fixture
+def work(monkeypatch):
+    """Which files `check` parses and which texts it tokenises."""
+    import repost.content as content
+    import repost.links as links
+
+    seen = {"parsed": [], "tokenised": 0}
+    real = {"parse_post": content.parse_post, "parse_page": content.parse_page, "_links": links._links}
+
+    def parser(name):
+        def parse(config, path, rel, text):
+            seen["parsed"].append(rel)
+            return real[name](config, path, rel, text)
+        return parse
+
+    def tokenise(md, text):
+        seen["tokenised"] += 1
+        return real["_links"](md, text)
+
+    monkeypatch.setattr(content, "parse_post", parser("parse_post"))
+    monkeypatch.setattr(content, "parse_page", parser("parse_page"))
+    monkeypatch.setattr(links, "_links", tokenise)
+    return seen
+
+
+def _facts_rows(root: Path) -> int:
+    con = sqlite3.connect(root / ".repost-cache" / "check.sqlite")
+    try:
+        return con.execute("SELECT count(*) FROM facts").fetchone()[0]
+    finally:
+        con.close()
+
+
+def test_findings_are_identical_without_a_cache_cold_warm_and_after_an_edit(tmp_path, capsys, work):
+    root = _fixture(tmp_path)
+    expected, with_drafts = _uncached(root), _uncached(root, drafts=True)
+    assert not (root / ".repost-cache").exists()  # cache=False writes nothing
+    kinds = {(f["check"], f["level"]) for f in expected}
+    assert {("links", "error"), ("links", "warning"), ("duplicate", "error"), ("permission", "warning"),
+            ("provenance", "warning"), ("schema", "warning"), ("attribution", "warning")} <= kinds
+    work["parsed"].clear()
+
+    assert _check_json(root, capsys) == (1, expected)  # cold: no build cache, every file parsed
+    assert len(work["parsed"]) == 6 and _facts_rows(root) == 6
+    build(root)
+    work["parsed"].clear()
+    work["tokenised"] = 0
+    assert _check_json(root, capsys) == (1, expected)  # warm: nothing parsed, nothing tokenised
+    assert _check_json(root, capsys, "--drafts") == (1, with_drafts)
+    assert work["parsed"] == [] and work["tokenised"] == 0
+
+    post = root / "content/posts/links.md"
+    post.write_text(post.read_text("utf-8").replace("(/posts/missing/)", "(/posts/gone/)")
+                    + "\nA [newsgroup](news:comp.lang.python).\n", encoding="utf-8")
+    (root / "content/posts/broken.md").write_text("---\ntitle: Broken\ndate: someday\n---\nx\n", encoding="utf-8")
+    edited = _uncached(root)
+    added = [f for f in edited if f not in expected]
+    removed = [f for f in expected if f not in edited]
+    assert [(f["path"], f["message"]) for f in removed] == [
+        ("content/posts/links.md", "link to /posts/missing/ points nowhere in the built site")]
+    assert sorted((f["path"], f["level"], f["message"][:24]) for f in added if f["path"].endswith("broken.md")) == [
+        ("content/posts/broken.md", "error", "'date' is not a date: 's")]
+    assert sorted((f["path"], f["level"], f["message"]) for f in added if f["path"].endswith("links.md")) == [
+        ("content/posts/links.md", "error", "link to /posts/gone/ points nowhere in the built site"),
+        ("content/posts/links.md", "warning",
+         "link with disallowed scheme 'news:' (news:comp.lang.python); the sanitiser drops it")]
+    work["parsed"].clear()
+    assert _check_json(root, capsys) == (1, edited)
+    assert sorted(work["parsed"]) == ["content/posts/broken.md", "content/posts/links.md"]
+    assert _facts_rows(root) == 6  # the edited file's old facts are gone; a file that fails has none
+
+
+@pytest.mark.parametrize("trusted", [True, False], ids=["trusted-stat", "fresh-stat"])
+@pytest.mark.parametrize("target,old,new,finding", [
+    ("content/posts/naive.md", "(https://example.com/)", "(hxxps://example.com/)",
+     "link with disallowed scheme 'hxxps:'"),
+    ("content/raw/original.txt", "raw dump", "RAW DUMP", "raw dump raw/original.txt no longer matches imported.sha256"),
+])
+def test_an_edit_that_keeps_size_and_mtime_is_still_seen(tmp_path, capsys, monkeypatch, work, trusted, target, old,
+                                                         new, finding):
+    """Stat signatures are trusted as the build trusts them: size, mtime, ctime and inode, and
+    only once the file is two seconds old (`cache.RACY_NS`; 0 here trusts every file at once)."""
+    import repost.cache
+
+    if trusted:
+        monkeypatch.setattr(repost.cache, "RACY_NS", 0)
+    root = _fixture(tmp_path)
+    build(root)
+    expected = _uncached(root)
+    assert _check_json(root, capsys)[1] == expected
+    work["parsed"].clear()
+    assert _check_json(root, capsys)[1] == expected
+    if trusted:
+        assert work["parsed"] == []  # every file known by its stat alone
+    path = root / target
+    st = path.stat()
+    text = path.read_text("utf-8")
+    assert len(old) == len(new) and old in text
+    path.write_text(text.replace(old, new), encoding="utf-8")
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))  # same size, same mtime: only ctime tells
+    assert path.stat().st_size == st.st_size and path.stat().st_mtime_ns == st.st_mtime_ns
+    code, found = _check_json(root, capsys)
+    assert found == _uncached(root)
+    assert any(f["path"] in (target, "content/posts/same-words.md") and f["message"].startswith(finding) for f in found), found
+
+
+def test_a_build_cache_of_another_config_is_used_for_nothing_and_left_as_it_was(tmp_path, capsys, work):
+    root = _fixture(tmp_path)
+    build(root)
+    db = root / ".repost-cache" / "build.sqlite"
+    before = hashlib.sha256(db.read_bytes()).hexdigest()
+    (root / "other.yaml").write_text((root / "config.yaml").read_text("utf-8").replace(
+        "title: Check fixture", "title: Another title"), encoding="utf-8")
+    other, first = _uncached(root, "other.yaml"), _uncached(root)
+    work["parsed"].clear()
+    assert _check_json(root, capsys, config="other.yaml") == (1, other)
+    assert len(work["parsed"]) == 6  # a foreign salt: parsed, not read from the cache
+    assert hashlib.sha256(db.read_bytes()).hexdigest() == before
+    work["parsed"].clear()
+    assert _check_json(root, capsys) == (1, first)
+    assert work["parsed"] == []  # the build's own cache still serves the first config
+
+
+def test_a_damaged_check_cache_is_made_over(tmp_path, capsys):
+    root = _fixture(tmp_path)
+    expected = _uncached(root)
+    (root / ".repost-cache").mkdir()
+    (root / ".repost-cache" / "check.sqlite").write_bytes(b"not a database" * 100)
+    assert _check_json(root, capsys) == (1, expected)
+    assert _facts_rows(root) == 6
+    assert _check_json(root, capsys) == (1, expected)
