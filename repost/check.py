@@ -22,7 +22,7 @@ from typing import Callable, Iterable
 from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit
 
 from repost import content, frontmatter, links, render
-from repost.check_cache import Facts, Memory
+from repost.check_cache import LOST, Facts, Memory
 from repost.build import static_files
 from repost.config import Config
 from repost.errors import ContentError, ErrorList, RepostError
@@ -176,6 +176,12 @@ def load(config: Config, report: Report, memory: Memory) -> list[_File]:
     base_path = urlsplit(config.base_url).path or "/"
     for f in files:
         f.record = cached.get(f.digest) if f.digest else None
+        f.facts = memory.facts.get(f.digest) if f.record is not None else None
+        if f.record is not None and f.facts is None:
+            try:
+                f.facts = derive_facts(f, base_path)  # reads the cached record's HTML
+            except LOST:  # the build cache lost it meanwhile (another build pruned it): parse after all
+                f.record = None
         if f.record is None:
             try:
                 f.record = parse(config, f)
@@ -185,11 +191,10 @@ def load(config: Config, report: Report, memory: Memory) -> list[_File]:
                 continue
         for warning in f.record.warnings:
             _add_warning(report, f, warning)
-        f.facts = memory.facts.get(f.digest) if f.digest else None
         if f.facts is None:
             f.facts = derive_facts(f, base_path)
-            if f.digest:
-                memory.remember(f.digest, f.facts)
+        if f.digest and f.digest not in memory.facts:
+            memory.remember(f.digest, f.facts)
     return files
 
 

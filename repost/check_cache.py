@@ -20,6 +20,7 @@ import os
 import pickle
 import sqlite3
 import time
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,6 +29,8 @@ from repost.config import Config
 from repost.content import Page, Post
 
 FILE = "check.sqlite"
+# What reading a record's HTML raises when the build cache lost it (CacheLost is a RuntimeError).
+LOST = (RuntimeError, sqlite3.Error, zlib.error, pickle.UnpicklingError, EOFError)
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta(k TEXT PRIMARY KEY, v TEXT);
 CREATE TABLE IF NOT EXISTS facts(digest TEXT PRIMARY KEY, facts BLOB);
@@ -65,7 +68,7 @@ class Memory:
             try:
                 self.build = build_cache.BuildCache(config, config.paths.output)
                 self.known = self.build.source_digests()
-            except (OSError, sqlite3.Error):
+            except (OSError, *LOST):
                 self.build = None
         self.db = _open_facts(folder, salt)
         if self.db is not None:
@@ -93,7 +96,10 @@ class Memory:
         """The build cache's records among `wanted` (digest -> path)."""
         if self.build is None or not wanted:
             return {}
-        return self.build.load_records(wanted)
+        try:
+            return self.build.load_records(wanted)
+        except LOST:
+            return {}
 
     def remember(self, digest: str, facts: Facts) -> None:
         self.fresh[digest] = self.facts[digest] = facts
