@@ -34,7 +34,7 @@ FOLDER = ".repost-cache"
 FORMAT = 3  # bump when the layout of a table changes
 RACY_NS = 2_000_000_000
 ZIP_OVER = 1024  # HTML longer than this is stored compressed
-LIBRARIES = ("markdown-it-py", "nh3", "pygments", "jinja2", "pyyaml", "lxml", "pypinyin")
+LIBRARIES = ("markdown-it-py", "markdown-it-pyrs", "nh3", "pygments", "jinja2", "pyyaml", "lxml", "pypinyin")
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta(k TEXT PRIMARY KEY, v BLOB);
 CREATE TABLE IF NOT EXISTS sources(rel TEXT PRIMARY KEY, sig TEXT, digest TEXT);
@@ -397,17 +397,19 @@ class BuildCache:
         kept = [path for path in state["outputs"] if path not in rendered]
         whole = not fresh and len(rendered) > len(kept)  # most pages rendered: rewrite the index whole
         old = {} if fresh or whole else self._old_touches([*gone, *rendered])
-        touched = {path: reads.touched for path, reads in rendered.items()}
+        touched = {path: set(reads.touched) for path, reads in rendered.items()}
         if whole:
             touched.update(self._old_touches(kept))
+        drop = [(out, tok, path) for path, toks in old.items() for tok in toks - touched.get(path, set())]
+        for path, toks in old.items():  # a page rendered again mostly reads what it read before
+            if path in touched:
+                touched[path] -= toks
         rows = [(out, path, reads.deps) for path, reads in rendered.items()]
         touches = sorted((out, tok, path) for path, toks in touched.items() for tok in toks)
         with self.con:
             if whole:
                 self.con.execute("DELETE FROM touches WHERE out = ?", (out,))
-            elif old:
-                self.con.executemany("DELETE FROM touches WHERE out = ? AND tok = ? AND path = ?",
-                                     ((out, tok, path) for path, toks in old.items() for tok in toks))
+            self.con.executemany("DELETE FROM touches WHERE out = ? AND tok = ? AND path = ?", drop)
             self.con.executemany("DELETE FROM deps WHERE out = ? AND path = ?", ((out, path) for path in gone))
             self.con.executemany("INSERT OR REPLACE INTO deps VALUES (?, ?, ?)", rows)
             self.con.executemany("INSERT OR IGNORE INTO touches VALUES (?, ?, ?)", touches)

@@ -129,10 +129,27 @@ def test_time_budget_turns_a_slow_render_into_an_error(monkeypatch):
         return "<p>late</p>"
 
     monkeypatch.setattr(markup, "_to_html", slow)
+    monkeypatch.setattr(markup, "fast_enough", lambda text: False)  # the reference engine's path: a watchdog
     start = time.perf_counter()
     with pytest.raises(MarkupTimeout):
         markup.render_markdown("x", timeout=0.2)
     assert time.perf_counter() - start < 3
+
+
+def test_a_fast_path_render_over_budget_is_an_error_too(monkeypatch):
+    """The Rust engine holds the GIL, so no watchdog could stop it: it only gets documents it is
+    linear on (markup.fast_enough), and one that still takes longer than the budget is an error."""
+    import repost.markup as markup
+
+    def slow(text):
+        time.sleep(0.4)
+        return "<p>late</p>"
+
+    monkeypatch.setattr(markup, "_to_html", slow)
+    assert markup.fast_enough("x")
+    with pytest.raises(MarkupTimeout):
+        markup.render_markdown("x", timeout=0.1)
+    assert markup.render_markdown("x", timeout=5) == "<p>late</p>"
 
 
 def test_sanitize_keeps_only_allowlisted_tags():
