@@ -13,7 +13,7 @@ import os
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Mapping, Sequence
+from typing import Iterable, Mapping, Sequence
 
 import jinja2
 
@@ -100,6 +100,7 @@ def _build(config: Config, drafts: bool, output: Path | None, ui: UI, clean: boo
                 if saved is not None:  # same plan, same keys
                     todo = last.to_render(plan, None)
                     keys = {i: last.key(plan[i].path) for i in todo}
+                    cache.fill(_records(plan[i].context for i in todo))  # what they list, in one read
                 else:
                     digests = template_digests(env, {o.template for o in plan}, cache.template_refs)
                     keys = [output_key(tracker, o, digests[o.template]) for o in plan]
@@ -164,6 +165,18 @@ def render_pages(config: Config, env: jinja2.Environment, tracker: Tracker, plan
             writer.adopt(plan[i].path, written)
         done[plan[i].path] = (keys[i], reads)
     return done
+
+
+def _records(contexts: Iterable[Mapping]) -> list:
+    """The posts and pages the given page contexts hold (in lists, tuples and pairs too)."""
+    found, todo = [], [v for ctx in contexts for v in ctx.values()]
+    while todo:
+        value = todo.pop()
+        if isinstance(value, (content.Post, content.Page)):
+            found.append(value)
+        elif isinstance(value, (list, tuple)):
+            todo.extend(value)
+    return found
 
 
 def _replay(last: dict, ui: UI) -> None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import ctypes
 import errno
 import functools
+import hashlib
 import os
 import shutil
 import sys
@@ -28,6 +29,11 @@ TEMP_PREFIX = ".repost-build-"
 OLD_PREFIX = ".repost-old-"
 PATCH_MIN_FILES = 256  # below this many files, linking a whole new tree is cheap enough
 PATCH_MAX_CHANGES = 1000  # above this many changed files, swap a whole new tree
+STAGED = ".staged"  # changed files wait in the temp folder flat, under hashed names: no folder per file
+
+
+def _flat(rel: str) -> str:
+    return hashlib.blake2b(rel.encode("utf-8", "surrogateescape"), digest_size=12).hexdigest()
 
 
 def check_output_dir(output: Path, root: Path, sources: list[Path] = ()) -> Path:
@@ -73,7 +79,7 @@ class Writer:
             self._unchanged.append(rel)
             return
         self._begin()
-        target = self._target(rel)
+        target = self._temp / STAGED / _flat(rel)
         self._io(rel, lambda: target.write_bytes(data))
         self.changed.append(rel)
 
@@ -84,7 +90,7 @@ class Writer:
             self._unchanged.append(rel)
             return
         self._begin()
-        target = self._target(rel)
+        target = self._temp / STAGED / _flat(rel)
         self._io(rel, lambda: shutil.copyfile(source, target))
         self.changed.append(rel)
 
@@ -158,6 +164,10 @@ class Writer:
             self._link(rel, self.output / rel)
         moved: list[str] = []
         try:
+            staged = self._temp / STAGED
+            for rel in self.changed:
+                os.replace(staged / _flat(rel), self._target(rel))
+            staged.rmdir()
             self._move_preserved(self.output, self._temp, moved=moved)
             old = swap_in(self._temp, self.output)
         except OSError as exc:
@@ -178,12 +188,12 @@ class Writer:
                 target = self.output / rel
                 _make_parents(target.parent, self.output, undo)
                 if os.path.lexists(target):
-                    _set_aside(target, aside / rel, undo)
+                    _set_aside(target, aside / _flat(rel), undo)
                 else:
                     undo.append(lambda t=target: os.unlink(t))
-                os.replace(self._temp / rel, target)
+                os.replace(self._temp / STAGED / _flat(rel), target)
             for rel in removed:
-                _set_aside(self.output / rel, aside / rel, undo)
+                _set_aside(self.output / rel, aside / _flat(rel), undo)
                 os.unlink(self.output / rel)
         except BaseException as exc:
             for action in reversed(undo):
@@ -207,7 +217,7 @@ class Writer:
             return
         self._temp = self.output.with_name(f"{TEMP_PREFIX}{self.output.name}-{os.getpid()}")
         shutil.rmtree(self._temp, ignore_errors=True)
-        self._io(self._temp.name, lambda: self._temp.mkdir(parents=True))
+        self._io(self._temp.name, lambda: (self._temp / STAGED).mkdir(parents=True))
 
     def _target(self, rel: str) -> Path:
         target = self._temp / rel
@@ -251,9 +261,8 @@ def stage(output: Path, temp: Path, rel: str, data: bytes) -> bool:
     old = output / rel
     if old.is_file() and not old.is_symlink() and _same_bytes(old, data):
         return False
-    target = temp / rel
+    target = temp / STAGED / _flat(rel)
     try:
-        target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(data)
     except OSError as exc:
         reason = "disk full" if exc.errno == errno.ENOSPC else (exc.strerror or str(exc))

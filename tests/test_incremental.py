@@ -234,16 +234,22 @@ def trusted(monkeypatch):
 
 def test_a_body_edit_reuses_the_shape_and_reads_only_what_pages_need(tmp_path, trusted, monkeypatch):
     site = Site(tmp_path / SITE)
-    for i in range(12):
+    for i in range(30):
         site.add(i)
+    for name in site.posts:
+        site.posts[name]["body"] += "\n\n" + "Long enough for a summary of its own. " * 20
+        site.save_post(name)
     build(site.root)
     loaded = []
-    real = cache.HtmlRef.fill
-    monkeypatch.setattr(cache.HtmlRef, "fill", lambda self, record: (loaded.append(record.rel), real(self, record)))
-    site.edit("body", 3)
+    real = cache._fill
+    monkeypatch.setattr(cache, "_fill", lambda record, meta: (loaded.append(record.rel), real(record, meta)))
+    name = "p1-1"  # an old post: not in the feeds
+    site.posts[name]["body"] += "\n\nA last line, below the summary."
+    site.save_post(name)
+    cache._WARM.clear()  # as in a new process
     result = build(site.root)
-    assert result.reused and 0 < result.rendered < 6
-    assert len(set(loaded)) < 6  # the edited post's neighbours and list mates, not all twelve
+    assert result.reused and result.changed == [f"posts/post-{name}/index.html"]
+    assert 0 < len(set(loaded)) < 5  # its neighbours and the menu's page, not all thirty
     assert tree_hashes(site.root / "site") == clean_build(site.root, tmp_path / "clean")
 
 
