@@ -16,8 +16,8 @@ from repost.errors import ContentError
 # Characters that are invalid in XML 1.0 or dangerous in titles (bidi overrides, BOM inside text).
 _BAD_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufeff\ufffe\uffff\u200b\u202a-\u202e\u2066-\u2069]")
 _SURROGATE = re.compile("[\ud800-\udfff]")
-_FENCE = re.compile(r"^---[ \t]*$")
-_END = re.compile(r"^(?:---|\.\.\.)[ \t]*$")
+_FENCE = re.compile(r"---[ \t]*$")  # matched against the first line alone
+_END = re.compile(r"^(?:---|\.\.\.)[ \t]*$", re.MULTILINE)
 
 
 @dataclass(frozen=True)
@@ -44,22 +44,21 @@ def clean_text(text: str) -> str:
 def split(text: str, path: str | Path | None = None) -> Document:
     """Parse `---`-delimited YAML front matter (optional) and return it with the body."""
     text = clean_text(text)
-    lines = text.split("\n")
-    if not lines or not _FENCE.match(lines[0]):
+    first = text.find("\n")
+    if not _FENCE.match(text, 0, first if first >= 0 else len(text)):
         return Document({}, safeyaml.YamlDoc({}), text, 1)
-    for end in range(1, len(lines)):
-        if _END.match(lines[end]):
-            break
-    else:
+    end = _END.search(text, first) if first >= 0 else None
+    if end is None:
         raise ContentError(path, 1, "front matter opened with '---' on line 1 is never closed (add a line '---' after it)")
-    doc = safeyaml.load("\n".join(lines[1:end]), path, first_line=2)
+    yaml_text = text[first + 1:end.start() - 1]
+    doc = safeyaml.load(yaml_text, path, first_line=2)
     if doc.data is None:
         doc.data = {}
     if not isinstance(doc.data, dict):
         raise ContentError(path, 2, f"front matter must be a mapping of keys to values, not a {type(doc.data).__name__}")
-    _check_strings(doc.data, (), doc, path)
-    body = "\n".join(lines[end + 1:])
-    return Document(doc.data, doc, body, end + 2)
+    if "\\" in yaml_text or _SURROGATE.search(yaml_text):  # only an escape or the text itself can hold one
+        _check_strings(doc.data, (), doc, path)
+    return Document(doc.data, doc, text[end.end() + 1:], text.count("\n", 0, end.start()) + 2)
 
 
 def _check_strings(value: Any, key: tuple, doc: safeyaml.YamlDoc, path) -> None:

@@ -177,7 +177,8 @@ def _engine():
 # blockquotes, which markdown-it-py writes on one line.
 _MARKED = re.compile(r'<h([1-6]) data-sourcepos="(\d+):(\d+)-(\d+):\d+">'
                      r'|<pre><code data-sourcepos="[^"]*" class="language-([^"]*)">(.*?)</code></pre>'
-                     r'|(<blockquote data-sourcepos="[^"]*">)\n(?=</blockquote>)', re.DOTALL)
+                     r'|(<blockquote) data-sourcepos="[^"]*">\n(?=</blockquote>)'
+                     r'| data-sourcepos="[^"]*"', re.DOTALL)
 
 
 def _fast_html(text: str) -> str | None:
@@ -192,12 +193,14 @@ def _fast_html(text: str) -> str | None:
     seen: dict[str, int] = {}
 
     def mark(match: re.Match) -> str:
-        if match.group(7) is not None:
-            return match.group(7)
         if match.group(1) is None:
+            if match.group(5) is None:  # a plain data-sourcepos, or an empty blockquote's
+                return "<blockquote>" if match.group(7) else ""
             lang = _unescape(match.group(5))
             highlighted = _highlight(_unescape(match.group(6)), lang, "")
-            return highlighted or match.group(0)  # markdown-it adds a newline after highlighted code too
+            if highlighted:  # markdown-it adds a newline after highlighted code too
+                return highlighted
+            return f'<pre><code class="language-{match.group(5)}">{match.group(6)}</code></pre>'
         if not lines:
             lines.extend(text.split("\n"))
         first, col, last = int(match.group(2)) - 1, int(match.group(3)) - 1, int(match.group(4)) - 1

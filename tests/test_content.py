@@ -279,3 +279,86 @@ def test_property_any_explicit_slug_is_refused_or_stays_inside(tmp_path_factory,
         return
     target = safe_join(root, p.output)
     assert target.is_relative_to(root.resolve()) and target.parent.parent == (root / "posts").resolve()
+
+
+# ---- the fast text measures give what the careful ones gave ---------------------------------------
+
+def _repository_and_bench_html() -> list[str]:
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
+    import make_corpus
+
+    from repost.frontmatter import split
+    from repost.markup import render_markdown
+
+    repo = Path(__file__).resolve().parent.parent
+    texts = [p.read_text(encoding="utf-8") for folder in ("content", "tests/fixtures") for p in (repo / folder).rglob("*.md")]
+    texts += [make_corpus.post(i)[1] for i in range(0, 2000, 10)]
+    out = []
+    for text in texts:
+        try:
+            out.append(render_markdown(split(text).body))
+        except ContentError:
+            out.append(render_markdown(text))
+    return out
+
+
+def test_plain_text_equals_lxml_text_on_real_posts():
+    from repost.content import _ODD_HTML, _lxml_text, plain_text
+
+    fragments = _repository_and_bench_html()
+    assert sum(not _ODD_HTML.search(f) for f in fragments) > 0.9 * len(fragments)  # the fast way is taken
+    for fragment in fragments:
+        assert plain_text(fragment) == _lxml_text(fragment)
+
+
+_html_bits = st.sampled_from([
+    "<p>", "</p>", "<pre>", "</pre>", "<pre>\n", "<code>", "</code>", "<br>", "<img alt='a' src=x>", "<a href=\"u\">", "</a>",
+    "<table><tr><td>", "</td><td>", "</td></tr></table>", "<ul><li>", "</li></ul>", "<!-- c -->", "<script>x</script>",
+    "&amp;", "&lt;", "&nbsp;", "&#x41;", "&copy", "<", ">", "\n", " ", "\t", "word", "中文", "'", '"', "<b title=\"a>b\">",
+    "</b>", "<h2 id=\"x\">", "</h2>", "<style>s</style>", "<textarea>t</textarea>", "<div>", "</div>", "<PRE>", "<?x?>",
+])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(_html_bits, st.text(max_size=5)), max_size=25))
+def test_property_plain_text_equals_lxml_text_on_sanitised_html(parts):
+    """Whatever the Markdown (raw HTML included), its sanitised HTML gives the same text both ways."""
+    from repost.content import _lxml_text, plain_text
+    from repost.markup import render_markdown
+
+    fragment = render_markdown("".join(parts))
+    assert plain_text(fragment) == _lxml_text(fragment), fragment
+
+
+def _old_split(text: str):
+    """frontmatter.split as it was: line by line."""
+    import re as _re
+
+    from repost.frontmatter import clean_text
+
+    text = clean_text(text)
+    lines = text.split("\n")
+    if not _re.match(r"^---[ \t]*$", lines[0]):
+        return None, text, 1
+    for end in range(1, len(lines)):
+        if _re.match(r"^(?:---|\.\.\.)[ \t]*$", lines[end]):
+            return "\n".join(lines[1:end]), "\n".join(lines[end + 1:]), end + 2
+    return "unclosed", None, None
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(["---", "...", "--- ", "---x", "title: a", "a: 'b'", "", " ", "body", "\r", "\t", "\ufeff",
+                                 "\u2028", "x: \"\\u00e9\"", "- a", "#"]), max_size=8).map("\n".join))
+def test_property_split_finds_the_same_front_matter_and_body(text):
+    from repost.frontmatter import split
+
+    yaml_text, body, line = _old_split(text)
+    try:
+        doc = split(text, "p.md")
+    except ContentError as exc:
+        assert yaml_text == "unclosed" or exc.line is not None
+        return
+    assert yaml_text != "unclosed"
+    assert (doc.body, doc.body_line) == (body, line)
