@@ -22,13 +22,15 @@ _ATTR = re.compile(r'\b(href|src)="([^"]*)"')
 _SCHEME = re.compile(r"([a-zA-Z][a-zA-Z0-9+.-]*):")
 _C0_SPACE = "".join(chr(c) for c in range(0x21))
 # Cheap prefilter: only Markdown that may hold a URL outside http, https, mailto and relative ones
-# is tokenised. A URL starts after `(` or `<` (links, images, autolinks), `:` (reference
-# definitions) or `=` (HTML attributes), then blanks (any Unicode space), quotes or `>` (a quote
-# marker). An entity or backslash there may be a blank: a maybe. Else its scheme runs to the first
-# `:` and may hide behind tabs and newlines (HTML drops them), entities or backslash escapes, so
-# those count as part of it, and it must be exactly http, https or mailto. A colon can only be
-# written `:`, `\:`, `&colon;` or `&#...;`. Linear time: the blanks are taken possessively.
-_SCHEME_AFTER_START = re.compile(r"[(<=:][\s\x00-\x20\"'>]*+(?:[&\\]|(?!(?:https?|mailto):)[a-zA-Z][a-zA-Z0-9+.\-\t\n\r&#;\\]*:)")
+# is tokenised. A URL starts right after `](` (links, images), `]:` (reference definitions), `<`
+# (autolinks, `<...>` destinations) or `=` (HTML attributes), then blanks (any Unicode space),
+# quotes or `>` (a quote marker). An entity or backslash there may be a blank: a maybe. Else its
+# scheme runs to the first `:` and may hide behind tabs and newlines (HTML drops them), entities or
+# backslash escapes, so those count as part of it, and it must be exactly http, https or mailto. A
+# colon can only be written `:`, `\:`, `&colon;` or `&#...;`. Linear time: blanks are taken
+# possessively. Code such as `f(name: str)` is not a link: only `](` starts one.
+_SCHEME_AFTER_START = re.compile(
+    r"(?:\][(:]|[<=])[\s\x00-\x20\"'>]*+(?:[&\\]|(?!(?:https?|mailto):)[a-zA-Z][a-zA-Z0-9+.\-\t\n\r&#;\\]*:)")
 
 
 def scheme_of(url: str) -> str | None:
