@@ -220,7 +220,9 @@ def derive_facts(f: _File, base_path: str) -> Facts:
         rel = links.target(url, f.record.url, base_path)
         if rel is not None:
             internal.append((url, rel))
-    return Facts(True, tuple(schemes), body_fingerprint(body_html), tuple(internal))
+    source = f.record.source if f.kind == "post" else None
+    source_key = normalise_url(source.url) if source and source.url else None
+    return Facts(True, tuple(schemes), body_fingerprint(body_html), tuple(internal), source_key)
 
 
 def _schema_errors(config: Config, f: _File, exc: RepostError, report: Report) -> None:
@@ -306,8 +308,8 @@ def check_duplicates(config: Config, files: list[_File], report: Report) -> None
     _groups(report, files, lambda f: f.record.output.casefold(), lambda f: ("slug",),
             lambda f: f"same URL {f.record.url} as")
     posts = [f for f in files if f.kind == "post"]
-    _groups(report, posts, lambda f: normalise_url(f.record.source.url) if f.record.source and f.record.source.url else None,
-            lambda f: ("source", "url"), lambda f: "same original article (source.url) as")
+    _groups(report, posts, lambda f: f.facts.source_key, lambda f: ("source", "url"),
+            lambda f: "same original article (source.url) as")
     _groups(report, posts, lambda f: f.facts.fingerprint, None, lambda f: "same text as")
 
 
@@ -409,9 +411,12 @@ def check_provenance(config: Config, posts: list[_File], report: Report, memory:
 def normalise_url(url: str) -> str:
     """One key per original article: no scheme, host lower case without www., no default port,
     no trailing slash or fragment, tracking parameters dropped, the rest sorted."""
-    parts = urlsplit(url.strip())
+    try:
+        parts = urlsplit(url.strip())
+        port = parts.port if parts.port not in (None, 80, 443) else None
+    except ValueError:  # a port that is no number, a broken IPv6 host: compared as written
+        return url.strip()
     host = (parts.hostname or "").lower().removeprefix("www.")
-    port = parts.port if parts.port not in (None, 80, 443) else None
     path = quote(unquote(parts.path), safe="/:@!$&'()*+,;=-._~").rstrip("/") or ""
     query = sorted((k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not TRACKING_PARAMS.match(k))
     return f"{host}{f':{port}' if port else ''}{path}" + (f"?{urlencode(query)}" if query else "")

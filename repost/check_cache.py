@@ -46,6 +46,7 @@ class Facts:
     schemes: tuple[tuple[int, str, str], ...] = ()  # (line, level, message): URLs the sanitiser drops
     fingerprint: str | None = None  # `check.body_fingerprint` of the body
     internal: tuple[tuple[str, str], ...] = ()  # (url as written, output-relative target) of links into the site
+    source_key: str | None = None  # `check.normalise_url` of a post's source.url
 
 
 class Memory:
@@ -129,7 +130,7 @@ class Memory:
             if self.fresh or stale or self.fresh_raws:
                 with self.db:
                     self.db.executemany("INSERT OR REPLACE INTO facts VALUES (?, ?)",
-                                        ((d, pickle.dumps((f.has_text, f.schemes, f.fingerprint, f.internal), protocol=pickle.HIGHEST_PROTOCOL))
+                                        ((d, pickle.dumps((f.has_text, f.schemes, f.fingerprint, f.internal, f.source_key), protocol=pickle.HIGHEST_PROTOCOL))
                                          for d, f in self.fresh.items()))
                     self.db.executemany("DELETE FROM facts WHERE digest = ?", stale)
                     self.db.executemany("INSERT OR REPLACE INTO raws VALUES (?, ?, ?)",

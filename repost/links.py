@@ -140,9 +140,10 @@ def html_links(fragment: str) -> list[str]:
 def target(url: str, page_url: str = "/", base_path: str = "/") -> str | None:
     """The output-relative path `url` lands on from `page_url`; None for external links and
     fragments; "" for a path outside the site's base path (it cannot exist)."""
-    if not url.strip() or url.lstrip().startswith("#") or not allowed(url):
-        return None
-    parts = urlsplit(urljoin(base_path + page_url.lstrip("/"), url.strip()))
+    stripped = url.strip()
+    if not stripped or stripped.startswith("#") or _SCHEME.match(stripped) or not allowed(url):
+        return None  # a fragment, or a URL with a scheme: urljoin would keep it as it is
+    parts = urlsplit(urljoin(base_path + page_url.lstrip("/"), stripped))
     if parts.scheme or parts.netloc:
         return None
     path = unquote(parts.path)

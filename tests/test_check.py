@@ -248,6 +248,8 @@ def test_normalise_url_and_body_fingerprint():
     assert normalise_url("https://example.com:8080/x") == "example.com:8080/x"
     assert body_fingerprint("<p>" + "word " * 20 + "</p>") == body_fingerprint("<h1>WORD</h1>" + "<em>word</em>, " * 19)
     assert body_fingerprint("<p>short</p>") is None
+    assert [normalise_url(u) for u in ("https://x.example:abc/", " http://[::1/ ", "https://x.example:99999/")] == [
+        "https://x.example:abc/", "http://[::1/", "https://x.example:99999/"]  # no crash: compared as written
 
 
 # ---- links -----------------------------------------------------------------------------------
