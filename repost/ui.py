@@ -5,10 +5,27 @@ import sys
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Iterator
+from typing import Any, Iterator
 
-from rich.console import Console
-from rich.markup import escape
+
+class _LazyConsole:
+    """A rich Console made on first use: a run that prints nothing (-q) does not load rich."""
+
+    def __init__(self, **options: Any):
+        self._options, self._console = options, None
+
+    def __getattr__(self, name: str) -> Any:
+        if self._console is None:
+            from rich.console import Console
+
+            self._console = Console(**self._options)
+        return getattr(self._console, name)
+
+
+def escape(msg: str) -> str:
+    from rich.markup import escape as rich_escape
+
+    return rich_escape(msg)
 
 
 @dataclass
@@ -18,8 +35,8 @@ class UI:
     quiet: bool = False
     verbose: bool = False
     debug: bool = False
-    out: Console = field(default_factory=lambda: Console(highlight=False, soft_wrap=True))
-    err: Console = field(default_factory=lambda: Console(stderr=True, highlight=False, soft_wrap=True))
+    out: Any = field(default_factory=lambda: _LazyConsole(highlight=False, soft_wrap=True))
+    err: Any = field(default_factory=lambda: _LazyConsole(stderr=True, highlight=False, soft_wrap=True))
 
     def info(self, msg: str) -> None:
         if not self.quiet:

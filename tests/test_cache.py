@@ -298,3 +298,16 @@ def test_a_site_where_the_cache_cannot_live_still_builds(tmp_path):
     assert first.rendered == first.pages and (root / "site/index.html").is_file()
     assert build(root).changed == []  # no cache: everything rendered, same bytes, nothing written
     assert (root / ".repost-cache").read_text() == "a file where the cache folder would go"
+
+
+def test_library_versions_read_from_dist_info_names_agree_with_importlib_metadata():
+    from importlib import metadata
+
+    found = cache.versions([*cache.LIBRARIES, "surely-not-installed-here"])
+    assert found["surely-not-installed-here"] == "-"
+    for name in cache.LIBRARIES:
+        try:
+            expected = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            expected = "-"
+        assert found[name] == expected, name
