@@ -13,7 +13,7 @@ import os
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Iterable, Mapping, Sequence
+from typing import Callable, Iterable, Mapping, Sequence
 
 import jinja2
 
@@ -40,17 +40,18 @@ class BuildResult:
 
 
 def build_site(config: Config, *, drafts: bool = False, output: Path | None = None, ui: UI | None = None,
-               clean: bool = False) -> BuildResult:
-    """Build the whole site atomically; raises ContentError/ErrorList and leaves the old output as it was."""
+               clean: bool = False, later: Callable[[Callable[[], None]], None] | None = None) -> BuildResult:
+    """Build the whole site atomically; raises ContentError/ErrorList and leaves the old output as it was.
+    `later` runs what nobody needs to wait for (deleting replaced files); a server passes a thread."""
     ui = ui or quiet_ui()
     try:
-        return _build(config, drafts, output, ui, clean)
+        return _build(config, drafts, output, ui, clean, later)
     except CacheLost as exc:  # damaged, or pruned by a build into another folder: start the cache over
         ui.detail(f"{exc}: building without it")
-        return _build(config, drafts, output, ui, True)
+        return _build(config, drafts, output, ui, True, later)
 
 
-def _build(config: Config, drafts: bool, output: Path | None, ui: UI, clean: bool) -> BuildResult:
+def _build(config: Config, drafts: bool, output: Path | None, ui: UI, clean: bool, later: Callable | None) -> BuildResult:
     start = time.perf_counter()
     out_dir = check_output_dir(Path(output) if output else config.paths.output, config.root, source_dirs(config))
     cache = BuildCache(config, out_dir, enabled=not clean)
@@ -95,7 +96,7 @@ def _build(config: Config, drafts: bool, output: Path | None, ui: UI, clean: boo
             tracker = Tracker(site, sources.posts, sources.pages, shared, hashes, sources.digests)
             env.context_class = tracker.context_class()
             last.compare(tracker)
-            writer = Writer(out_dir, known=last.files)
+            writer = Writer(out_dir, known=last.files, later=later)
             try:
                 if saved is not None:  # same plan, same keys
                     todo = last.to_render(plan, None)

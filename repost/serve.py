@@ -45,7 +45,8 @@ CHECK_EVERY = 0.5  # how often an idle event stream checks that its client is st
 
 CLIENT_JS = """(() => {
   if (!window.EventSource) return;
-  let version = %s, es = null;
+  let version = %s, es = null, queue = Promise.resolve();
+  const KEPT = 'link[rel~="stylesheet"], style';
   const swapStylesheets = () => {
     const stamp = Date.now();
     for (const old of document.querySelectorAll('link[rel~="stylesheet"]')) {
@@ -58,10 +59,39 @@ CLIENT_JS = """(() => {
       old.after(fresh);
     }
   };
+  const styles = (doc) => [...doc.head.querySelectorAll(KEPT)].map((n) => n.outerHTML).join("\\n");
+  const scripted = (doc) => [...doc.querySelectorAll("script:not([data-repost])")]
+    .some((s) => !s.type || /javascript|module/i.test(s.type));
+  const painted = () => requestAnimationFrame(() => requestAnimationFrame(() => {
+    window.__repost = {painted: performance.timeOrigin + performance.now()};
+  }));
+  // A new build of this server: fetch the page and put it in place of the old one (no navigation,
+  // no stylesheet fetched again, scroll kept). Anything unusual (another server run, the page
+  // gone, scripts that would not run again, other stylesheets) gets a real reload instead.
+  const update = async (next) => {
+    try {
+      if (next.split(".")[0] !== version.split(".")[0] || scripted(document)) throw 0;
+      const res = await fetch(location.href, {cache: "no-store"});
+      if (!res.ok || !(res.headers.get("content-type") || "").startsWith("text/html")) throw 0;
+      const doc = new DOMParser().parseFromString(await res.text(), "text/html");
+      if (scripted(doc) || styles(doc) !== styles(document)) throw 0;
+      const root = document.documentElement;
+      for (const n of [...document.head.childNodes]) if (!(n.matches && n.matches(KEPT))) n.remove();
+      for (const n of [...doc.head.childNodes]) if (!(n.matches && n.matches(KEPT))) document.head.append(n);
+      for (const a of [...root.attributes]) root.removeAttribute(a.name);
+      for (const a of doc.documentElement.attributes) root.setAttribute(a.name, a.value);
+      root.replaceChild(document.adoptNode(doc.body), document.body);
+      version = next;
+      painted();
+    } catch (e) {
+      if (es) es.close();
+      location.reload();
+    }
+  };
   const open = () => {
     if (es) return;
     es = new EventSource("%s?v=" + encodeURIComponent(version));
-    es.addEventListener("reload", () => { es.close(); location.reload(); });
+    es.addEventListener("reload", (e) => { queue = queue.then(() => update(e.lastEventId)); });
     es.addEventListener("css", (e) => { version = e.lastEventId; swapStylesheets(); });
   };
   // Hidden tabs let go of their connection: browsers allow ~6 per host over HTTP/1.1.
@@ -327,7 +357,7 @@ def locate(root: Path, segments: list[str]) -> Path | None:
 
 def inject(page: bytes, version: str, errors: tuple[tuple[str, str], ...]) -> bytes:
     """Add the reload client (and the overlay, if the last build failed) before </body>."""
-    snippet = f"<script>{CLIENT_JS % (json.dumps(version), EVENTS_PATH)}</script>"
+    snippet = f"<script data-repost>{CLIENT_JS % (json.dumps(version), EVENTS_PATH)}</script>"
     if errors:
         snippet = overlay(errors) + snippet
     data = snippet.encode()

@@ -261,6 +261,7 @@ class SiteBuild:
         self.config, self.drafts, self.ui = config, drafts, ui or UI(quiet=True)
         self._build, self._import, self._load = build, importer, load
         self.config_broken = False
+        self.options: dict[str, Any] = {}  # more keyword arguments for repost's own build_site
 
     def __call__(self, changes: Iterable[Change] | None = None) -> Any:
         """Build for a batch of changes; `None` means the first build, which (like `repost build`)
@@ -274,7 +275,7 @@ class SiteBuild:
         if importer is not None and (changes is None or dumps):
             summary = importer(self.config, dumps or None, ui=self.ui)
             errors = list(getattr(summary, "errors", None) or [])
-        result = self._builder()(self.config, drafts=self.drafts, ui=self.ui)
+        result = self._builder()(self.config, drafts=self.drafts, ui=self.ui, **self.options)
         if changes is None:
             for error in errors:
                 self.ui.warn(error.format())
@@ -306,6 +307,7 @@ class SiteBuild:
             from repost.build import build_site
 
             self._build = build_site
+            self.options["later"] = in_background
         return self._build
 
     def _importer(self) -> Callable | None:
@@ -332,6 +334,11 @@ def css_only(result: Any) -> Any:
     slim = copy.copy(result)
     slim.changed = [p for p in result.changed if p.endswith(".css")]
     return slim
+
+
+def in_background(job: Callable[[], Any]) -> None:
+    """Run cleanup nobody waits for (replaced output files) on a daemon thread."""
+    threading.Thread(target=job, name="repost-cleanup", daemon=True).start()
 
 
 def watch_and_rebuild(targets: Targets, build: Callable[[frozenset[Change]], Any], *, poll: bool = False,

@@ -15,12 +15,13 @@ import ctypes
 import errno
 import functools
 import hashlib
+import itertools
 import os
 import shutil
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable
+from typing import Callable, Iterable
 
 from repost.errors import ConfigError, ContentError
 
@@ -29,6 +30,7 @@ TEMP_PREFIX = ".repost-build-"
 OLD_PREFIX = ".repost-old-"
 PATCH_MIN_FILES = 256  # below this many files, linking a whole new tree is cheap enough
 PATCH_MAX_CHANGES = 1000  # above this many changed files, swap a whole new tree
+_TRASH = itertools.count()
 STAGED = ".staged"  # changed files wait in the temp folder flat, under hashed names: no folder per file
 
 
@@ -64,6 +66,7 @@ class Writer:
     known: set[str] | None = None
     changed: list[str] = field(default_factory=list)
     swapped: bool = False
+    later: Callable[[Callable[[], None]], None] | None = None  # runs cleanup nothing waits for (a server)
     _unchanged: list[str] = field(default_factory=list)
     _seen: set[str] = field(default_factory=set)
     _temp: Path | None = None
@@ -176,22 +179,26 @@ class Writer:
             raise ContentError(self.output, None, f"cannot replace the output folder: {exc.strerror or exc}") from None
         self._temp = None
         self.swapped = True
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
+        self._dispose([old])
 
     def _patch(self, removed: list[str]) -> None:
-        """Rename staged files over the output's; every step is undone if one fails."""
+        """Put each staged file in place in one step: exchanged with the old version where the
+        platform can (the old version then waits in the staging folder), else renamed over it
+        after a link to the old one is kept aside. Every step is undone if one fails."""
         aside = self.output.with_name(f"{OLD_PREFIX}{self.output.name}-{os.getpid()}")
         undo: list = []
         try:
             for rel in self.changed:
-                target = self.output / rel
+                target, new = self.output / rel, self._temp / STAGED / _flat(rel)
                 _make_parents(target.parent, self.output, undo)
-                if os.path.lexists(target):
-                    _set_aside(target, aside / _flat(rel), undo)
-                else:
+                if not os.path.lexists(target):
+                    os.replace(new, target)
                     undo.append(lambda t=target: os.unlink(t))
-                os.replace(self._temp / STAGED / _flat(rel), target)
+                elif exchange(new, target):
+                    undo.append(lambda a=new, b=target: exchange(a, b))
+                else:
+                    _set_aside(target, aside / _flat(rel), undo)
+                    os.replace(new, target)
             for rel in removed:
                 _set_aside(self.output / rel, aside / _flat(rel), undo)
                 os.unlink(self.output / rel)
@@ -208,8 +215,26 @@ class Writer:
             raise
         for rel in removed:
             _prune_empty(self.output / rel, self.output)
-        shutil.rmtree(aside, ignore_errors=True)
-        self.abort()
+        temp, self._temp = self._temp, None
+        self._dispose([aside, temp])
+
+    def _dispose(self, folders: list[Path | None]) -> None:
+        """Delete what the commit left (old versions): now, or renamed out of the way and handed
+        to `later`, so that a server tells its browsers before the disk has freed them."""
+        folders = [f for f in folders if f is not None and os.path.lexists(f)]
+        if self.later is None:
+            for folder in folders:
+                shutil.rmtree(folder, ignore_errors=True)
+            return
+        trash = []
+        for folder in folders:
+            moved = folder.with_name(f"{OLD_PREFIX}{self.output.name}-trash{next(_TRASH)}-{os.getpid()}")
+            try:
+                os.rename(folder, moved)
+            except OSError:
+                moved = folder
+            trash.append(moved)
+        self.later(lambda: [shutil.rmtree(t, ignore_errors=True) for t in trash])
 
     def _begin(self) -> None:
         """Create the temp tree on the first change."""
@@ -367,7 +392,9 @@ def clean_stale(output: Path) -> None:
     for prefix in (TEMP_PREFIX, OLD_PREFIX):
         for entry in parent.glob(f"{prefix}{output.name}-*"):
             pid = entry.name.rsplit("-", 1)[-1]
-            if pid.isdigit() and (int(pid) == os.getpid() or not _alive(int(pid))):
+            if not pid.isdigit() or (int(pid) == os.getpid() and "-trash" in entry.name):
+                continue  # our own trash is being deleted by `later`
+            if int(pid) == os.getpid() or not _alive(int(pid)):
                 shutil.rmtree(entry, ignore_errors=True)
 
 

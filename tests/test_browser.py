@@ -10,6 +10,7 @@ import os
 import shutil
 import threading
 from pathlib import Path
+from urllib.request import urlopen
 
 import pytest
 from serve_support import FIXTURE, POST, atomic_save, start_fixture_site
@@ -70,6 +71,40 @@ def test_edited_post_shows_new_text_without_touching_the_page(live, page):
     live.write("content/posts/first-post.md", POST.format(body="Freshly edited paragraph."))
     page.get_by_text("Freshly edited paragraph.").wait_for()
     assert page.get_by_text("The original first paragraph.").count() == 0
+
+
+def test_an_edit_updates_the_open_page_in_place_and_keeps_its_scroll(live, page):
+    """No navigation (a marker on window survives), the title follows, the scroll stays."""
+    page.set_viewport_size({"width": 800, "height": 300})
+    page.goto(live.url + "posts/first-post/")
+    long = "\n\n".join(f"Paragraph {i} of a long post." for i in range(80))
+    live.write("content/posts/first-post.md", POST.format(body=long))
+    page.get_by_text("Paragraph 79 of a long post.").wait_for()
+    page.evaluate("window.scrollTo(0, 1500); window.__stillHere = 'yes'")
+    live.write("content/posts/first-post.md", POST.replace("First post", "Renamed post").format(body=long + "\n\nA new last line."))
+    page.get_by_text("A new last line.").wait_for()
+    assert page.evaluate("window.__stillHere") == "yes"
+    assert page.title().startswith("Renamed post")
+    assert page.evaluate("window.scrollY") == 1500
+    assert page.evaluate("window.__repost.painted") > 0
+    assert page.locator("script[data-repost]").count() == 1  # the copy that came with the page: inert
+
+
+def test_a_page_with_scripts_of_its_own_is_reloaded_not_patched(live, page):
+    """A site script would not run again inside a patched page, so such pages reload for real."""
+    from repost.render import theme_dir
+
+    theme_base = (theme_dir() / "templates/base.html").read_text(encoding="utf-8")
+    live.write("layouts/base.html", theme_base.replace("</body>", "<script>window.__ranAt = Date.now()</script></body>"))
+    assert wait(lambda: b"__ranAt" in urlopen(live.url + "posts/first-post/").read())  # built with it
+    page.goto(live.url + "posts/first-post/")
+    page.wait_for_function("() => window.__ranAt > 0")
+    first = page.evaluate("window.__ranAt")
+    page.evaluate("window.__stillHere = 'yes'")
+    live.write("content/posts/first-post.md", POST.format(body="Edited under a scripted layout."))
+    page.get_by_text("Edited under a scripted layout.").wait_for()
+    page.wait_for_function("() => window.__ranAt > 0")
+    assert page.evaluate("window.__stillHere") is None and page.evaluate("window.__ranAt") != first
 
 
 def test_stylesheet_edit_applies_without_navigation(live, page):

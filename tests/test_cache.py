@@ -253,19 +253,23 @@ def test_a_failing_in_place_commit_puts_everything_back(tmp_path, monkeypatch, f
     before = tree_hashes(root / "site")
     (root / "content/posts/p1.md").write_text(post("Changed", "Body 1.", date="2026-01-02T10:00:00+08:00", tags=["t"]))
     (root / "content/posts/p2.md").unlink()
-    real, calls = os.replace, []
+    real, real_exchange, calls = os.replace, write.exchange, []
 
-    def failing(src, dst):
-        calls.append(dst)
-        if len(calls) == fail_at:
-            raise OSError(errno.EACCES, "Permission denied")
-        return real(src, dst)
+    def failing(step):  # each file is put in place by an exchange, or (new files) a rename
+        def run(src, dst):
+            calls.append(dst)
+            if len(calls) == fail_at:
+                raise OSError(errno.EACCES, "Permission denied")
+            return step(src, dst)
+        return run
 
-    monkeypatch.setattr(write.os, "replace", failing)
+    monkeypatch.setattr(write.os, "replace", failing(real))
+    monkeypatch.setattr(write, "exchange", failing(real_exchange))
     with pytest.raises(ContentError) as info:
         build(root)
-    assert "cannot update the output folder" in info.value.message
+    assert len(calls) >= fail_at and "cannot update the output folder" in info.value.message
     monkeypatch.setattr(write.os, "replace", real)
+    monkeypatch.setattr(write, "exchange", real_exchange)
     assert tree_hashes(root / "site") == before
     assert not [p for p in root.iterdir() if p.name.startswith((write.TEMP_PREFIX, write.OLD_PREFIX))]
     build(root)
@@ -311,3 +315,36 @@ def test_library_versions_read_from_dist_info_names_agree_with_importlib_metadat
         except metadata.PackageNotFoundError:
             expected = "-"
         assert found[name] == expected, name
+
+
+def test_in_place_commit_without_an_atomic_exchange_keeps_old_versions_aside(tmp_path, monkeypatch):
+    monkeypatch.setattr(write, "PATCH_MIN_FILES", 0)
+    monkeypatch.setattr(write, "exchange", lambda a, b: False)  # not Linux: link aside, then rename
+    root = _site(tmp_path)
+    build(root)
+    (root / "content/posts/p1.md").write_text(post("Changed", "Body 1.", date="2026-01-02T10:00:00+08:00", tags=["t"]))
+    assert "posts/changed/index.html" in build(root).changed
+    assert tree_hashes(root / "site") == tree_hashes(_clean(root, tmp_path))
+    assert not [p for p in root.iterdir() if p.name.startswith((write.TEMP_PREFIX, write.OLD_PREFIX))]
+
+
+@pytest.mark.parametrize("patch", [True, False])
+def test_replaced_files_can_be_deleted_later_by_the_caller(tmp_path, monkeypatch, patch):
+    """A server hands the deleting of old versions to a thread: the output is complete before."""
+    if patch:
+        monkeypatch.setattr(write, "PATCH_MIN_FILES", 0)
+    root = _site(tmp_path)
+    build(root)
+    (root / "content/posts/p1.md").write_text(post("Changed", "Body 1.", date="2026-01-02T10:00:00+08:00", tags=["t"]))
+    jobs = []
+    result = build(root, later=jobs.append)
+    assert "posts/changed/index.html" in result.changed and len(jobs) == 1
+    assert tree_hashes(root / "site") == tree_hashes(_clean(root, tmp_path))
+    leftovers = [p for p in root.iterdir() if p.name.startswith((write.TEMP_PREFIX, write.OLD_PREFIX))]
+    assert leftovers and all("-trash" in p.name for p in leftovers)
+    (root / "content/posts/p2.md").write_text(post("Again", "Body 2.", date="2026-01-03T10:00:00+08:00", tags=["t"]))
+    build(root, later=jobs.append)  # the next build leaves our pending trash alone
+    assert all(p.exists() for p in leftovers)
+    for job in jobs:
+        job()
+    assert not [p for p in root.iterdir() if p.name.startswith((write.TEMP_PREFIX, write.OLD_PREFIX))]
