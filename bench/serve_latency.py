@@ -2,8 +2,8 @@
 
 For each run: save a post (atomic rename, as editors do), then wait in a real browser (Debian's
 chromium via Playwright) until the updated page is painted. The live-reload client usually puts
-the new page in place without navigating; it then notes when the frame after the swap began
-(`window.__repost.painted`, epoch ms, two animation frames later). If it reloaded instead, the new
+the new page in place without navigating; it then notes when the frame showing it was done
+(`window.__repost.painted`, epoch ms: a message posted from the next animation frame). If it reloaded instead, the new
 document's first-contentful-paint (`performance.timeOrigin + startTime`) counts. Latency = that
 minus the save time (epoch ms, same machine clock). Prints the median; writes every sample to
 bench/out/.

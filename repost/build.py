@@ -85,8 +85,7 @@ def _build(config: Config, drafts: bool, output: Path | None, ui: UI, clean: boo
                 site = content.build_model(config, sources.posts, sources.pages, drafts=drafts)
                 updated = render.newest(site)
             with ui.stage("plan"):
-                plan = render.plan_outputs(site)
-                render.check_collisions([(o.path, o.source) for o in plan] + [(rel, config.rel(src)) for rel, src in statics.items()])
+                plan = render.plan_outputs(site, [(rel, config.rel(src)) for rel, src in statics.items()])
         content.report_skipped(site, ui)
         with ui.stage("render"):
             env = render.make_env(config)

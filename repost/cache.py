@@ -51,8 +51,12 @@ _WARM: dict[str, tuple[str, dict]] = {}  # db -> (salt, digest -> record): what 
 class LazyHtml:
     """A Post/Page HTML field that, when the instance does not hold it, reads it from the cache.
 
-    Not memoised: a full render would otherwise end up holding every body in memory.
+    Bodies are not memoised: a full render would otherwise end up holding every body in memory.
+    Summaries are (`keep`): short, and read by every list page that shows the post.
     """
+
+    def __init__(self, keep: bool = False):
+        self.keep = keep
 
     def __set_name__(self, owner, name: str) -> None:
         self.name = name
@@ -63,6 +67,8 @@ class LazyHtml:
         value = obj.__dict__.get(self.name)
         if value is None:
             value = obj.__dict__["_html"].load(self.name)
+            if self.keep:
+                obj.__dict__[self.name] = value
         return value
 
     def __set__(self, obj, value) -> None:
@@ -73,7 +79,7 @@ class CachedPost(Post):
     """A Post from the cache; `body_html` and `summary_html` are read on use."""
 
     body_html = LazyHtml()
-    summary_html = LazyHtml()
+    summary_html = LazyHtml(keep=True)
 
 
 class CachedPage(Page):

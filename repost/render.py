@@ -124,8 +124,9 @@ def paginate(items: tuple, per_page: int, base_url: str, base_path: str) -> list
     return pages
 
 
-def plan_outputs(site: Site) -> list[Output]:
-    """Every generated file of the site, in a deterministic order; raises on URL collisions."""
+def plan_outputs(site: Site, others: list[tuple[str, str]] = ()) -> list[Output]:
+    """Every generated file of the site, in a deterministic order; raises on URL collisions,
+    among them and with `others`, more files the output holds (path, source)."""
     config = site.config
     outs: list[Output] = []
     posts = site.posts
@@ -154,7 +155,7 @@ def plan_outputs(site: Site) -> list[Output]:
         outs.append(Output("rss.xml", "rss.xml", {"posts": feed_posts}, "(rss feed)", "/rss.xml"))
     outs.append(Output("sitemap.xml", "sitemap.xml", {"entries": sitemap_entries(site, outs)}, "(sitemap)", "/sitemap.xml"))
     outs.append(Output("robots.txt", "robots.txt", {}, "(robots.txt)", "/robots.txt"))
-    check_collisions([(o.path, o.source) for o in outs])
+    check_collisions([(o.path, o.source) for o in outs] + list(others))
     return outs
 
 

@@ -62,9 +62,11 @@ CLIENT_JS = """(() => {
   const styles = (doc) => [...doc.head.querySelectorAll(KEPT)].map((n) => n.outerHTML).join("\\n");
   const scripted = (doc) => [...doc.querySelectorAll("script:not([data-repost])")]
     .some((s) => !s.type || /javascript|module/i.test(s.type));
-  const painted = () => requestAnimationFrame(() => requestAnimationFrame(() => {
-    window.__repost = {painted: performance.timeOrigin + performance.now()};
-  }));
+  const painted = () => requestAnimationFrame(() => {  // the frame with the new page; just after it:
+    const channel = new MessageChannel();
+    channel.port1.onmessage = () => { window.__repost = {painted: performance.timeOrigin + performance.now()}; };
+    channel.port2.postMessage(0);
+  });
   // A new build of this server: fetch the page and put it in place of the old one (no navigation,
   // no stylesheet fetched again, scroll kept). Anything unusual (another server run, the page
   // gone, scripts that would not run again, other stylesheets) gets a real reload instead.
