@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Callable, Iterable
 from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit
 
-from repost import content, frontmatter, links, render
+from repost import content, frontmatter, links, parallel, render
 from repost.check_cache import LOST, Facts, Memory
 from repost.build import static_files
 from repost.config import Config
@@ -68,17 +68,17 @@ class _File:
     digest: str | None = None
     data: bytes | None = field(default=None, repr=False)  # bytes read to hash them, until decoded
     facts: Facts | None = None
+    failure: list[tuple[int | None, str]] | None = None  # (line, message) of each parse error
     _text: str | None = field(default=None, repr=False)
     _doc: frontmatter.Document | None = field(default=None, repr=False)
     _clean: str | None = field(default=None, repr=False)
 
     def read(self) -> str:
-        """The text; raises ContentError when the file cannot be read or is not UTF-8 (and is
-        "" from then on)."""
+        """The text; raises ContentError (every time) when the file cannot be read or is not UTF-8."""
         if self._text is None:
-            self._text = ""
-            data, self.data = self.data, None
+            data = self.data
             self._text = content.decode(data, self.rel) if data is not None else content.read_text(self.path, self.rel)
+            self.data = None
         return self._text
 
     @property
@@ -177,28 +177,49 @@ def load(config: Config, report: Report, memory: Memory) -> list[_File]:
     for f in files:
         f.record = cached.get(f.digest) if f.digest else None
         f.facts = memory.facts.get(f.digest) if f.record is not None else None
-        if f.record is not None and f.facts is None:
-            try:
-                f.facts = derive_facts(f, base_path)  # reads the cached record's HTML
-            except LOST:  # the build cache lost it meanwhile (another build pruned it): parse after all
-                f.record = None
-        if f.record is None:
+    _prepare(config, [f for f in files if f.facts is None], base_path)
+    for f in files:
+        if f.record is None and f.failure is None:  # a cached record lost meanwhile: parse it here
             try:
                 f.record = parse(config, f)
             except RepostError as exc:
-                _schema_errors(config, f, exc, report)
-                f.facts = derive_facts(f, base_path)
-                continue
+                f.failure = _failure(exc)
+        if f.failure is not None:
+            _schema_errors(config, f, f.failure, report)
+            f.facts = derive_facts(f, None, base_path)
+            continue
         for warning in f.record.warnings:
             _add_warning(report, f, warning)
         if f.facts is None:
-            f.facts = derive_facts(f, base_path)
+            f.facts = derive_facts(f, f.record, base_path)
         if f.digest and f.digest not in memory.facts:
             memory.remember(f.digest, f.facts)
     return files
 
 
-def derive_facts(f: _File, base_path: str) -> Facts:
+def _prepare(config: Config, todo: list[_File], base_path: str) -> None:
+    """Parse the files the build cache does not have and derive the facts the check cache does not
+    have: on every core when there are many (the build's parse pool). A cached record whose HTML
+    the build cache lost meanwhile (another build pruned it) is dropped: `load` parses the file."""
+    def job(i: int) -> tuple[int, content.Post | content.Page | None, Facts | None, list | None]:
+        f = todo[i]
+        record = f.record
+        try:
+            if record is None:
+                record = parse(config, f)
+            return i, record if f.record is None else None, derive_facts(f, record, base_path), None
+        except RepostError as exc:
+            return i, None, None, _failure(exc)
+        except LOST:
+            return i, None, None, None
+
+    many = parallel.worth_it(len(todo), parallel.MIN_PARSE)
+    for i, record, facts, failure in parallel.run(job, list(range(len(todo))), parallel=many):
+        f = todo[i]
+        f.record, f.facts, f.failure = record or (f.record if facts else None), facts, failure
+
+
+def derive_facts(f: _File, record: content.Post | content.Page | None, base_path: str) -> Facts:
     """What check needs of a file beyond its record, from its text and its record's body: pure,
     so it is kept by digest."""
     text = f.text
@@ -212,32 +233,35 @@ def derive_facts(f: _File, base_path: str) -> Facts:
         level = "error" if scheme in links.DANGEROUS_SCHEMES else "warning"
         schemes.append((body_line + link.line, level, f"{link.kind} with disallowed scheme '{scheme}:' "
                         f"({_short(link.url)}); the sanitiser drops it"))
-    if f.record is None:
+    if record is None:
         return Facts(True, tuple(schemes))
-    body_html = f.record.body_html
+    body_html = record.body_html
     internal = []
     for url in dict.fromkeys(links.html_links(body_html)):
-        rel = links.target(url, f.record.url, base_path)
+        rel = links.target(url, record.url, base_path)
         if rel is not None:
             internal.append((url, rel))
-    source = f.record.source if f.kind == "post" else None
+    source = record.source if f.kind == "post" else None
     source_key = normalise_url(source.url) if source and source.url else None
     return Facts(True, tuple(schemes), body_fingerprint(body_html), tuple(internal), source_key)
 
 
-def _schema_errors(config: Config, f: _File, exc: RepostError, report: Report) -> None:
+def _schema_errors(config: Config, f: _File, failure: list[tuple[int | None, str]], report: Report) -> None:
     """All front matter errors of a file that failed to parse, not only the first."""
     errors, warnings = content.front_matter_errors(config, f.rel, f.text, page=f.kind == "page") if f.text else ([], [])
-    first = exc.errors if isinstance(exc, ErrorList) else [exc]
     seen = set()
-    for err in [*errors, *first]:
-        line = getattr(err, "line", None)
-        msg = getattr(err, "message", None) or str(err)
+    for line, msg in [*_failure(errors), *failure]:
         if (line, msg) not in seen:
             seen.add((line, msg))
             report.add(f, line, "error", msg, "schema")
     for warning in warnings:
         _add_warning(report, f, warning)
+
+
+def _failure(exc: RepostError | list) -> list[tuple[int | None, str]]:
+    """(line, message) of each error a parse raised: plain values, so a worker can send them back."""
+    errors = exc if isinstance(exc, list) else exc.errors if isinstance(exc, ErrorList) else [exc]
+    return [(getattr(err, "line", None), getattr(err, "message", None) or str(err)) for err in errors]
 
 
 def _add_warning(report: Report, f: _File, text: str) -> None:
