@@ -586,3 +586,31 @@ def test_a_damaged_check_cache_is_made_over(tmp_path, capsys):
     assert _check_json(root, capsys) == (1, expected)
     assert _facts_rows(root) == 6
     assert _check_json(root, capsys) == (1, expected)
+
+
+def test_a_forked_parse_pool_gives_the_same_findings(tmp_path, capsys, monkeypatch):
+    """Big sites parse in the build's forked pool (and derive facts there, reading cached HTML)."""
+    import repost.parallel as parallel
+
+    root = _fixture(tmp_path)
+    (root / "content/posts/broken.md").write_text("---\ntitle: [x\ndate: 2026-01-02\n---\nx\n", encoding="utf-8")
+    (root / "content/posts/gbk.md").write_bytes(post("中文").encode("gbk"))
+    expected = _uncached(root)
+    assert any(f["path"] == "content/posts/gbk.md" and "not UTF-8" in f["message"] for f in expected)
+    monkeypatch.setattr(parallel, "MIN_PARSE", 1)
+    monkeypatch.setattr(parallel, "cores", lambda: 2)
+    pools, run = [], parallel.run
+    monkeypatch.setattr(parallel, "run", lambda job, items, *, parallel: pools.append((len(items), parallel)) or run(
+        job, items, parallel=parallel))
+    assert _check_json(root, capsys) == (1, expected)  # parsed in workers
+    assert pools == [(8, True)]
+    for name in ("broken.md", "gbk.md"):
+        (root / "content/posts" / name).rename(tmp_path / name)
+    build(root)
+    for name in ("broken.md", "gbk.md"):
+        (tmp_path / name).rename(root / "content/posts" / name)
+    (root / ".repost-cache" / "check.sqlite").unlink()
+    pools.clear()  # (the build's own pools)
+    assert _check_json(root, capsys) == (1, expected)  # cached records, facts derived in workers
+    assert _check_json(root, capsys) == (1, expected)
+    assert pools == [(8, True), (2, True)]  # then only the two files that fail to parse have no facts
