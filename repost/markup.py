@@ -174,11 +174,11 @@ def _engine():
 
 
 # What the output pass rewrites: headings (ids), fences with a language (Pygments), and empty
-# blockquotes, which markdown-it-py writes on one line.
+# blockquotes, which markdown-it-py writes on one line; then every other data-sourcepos goes.
 _MARKED = re.compile(r'<h([1-6]) data-sourcepos="(\d+):(\d+)-(\d+):\d+">'
                      r'|<pre><code data-sourcepos="[^"]*" class="language-([^"]*)">(.*?)</code></pre>'
-                     r'|(<blockquote) data-sourcepos="[^"]*">\n(?=</blockquote>)'
-                     r'| data-sourcepos="[^"]*"', re.DOTALL)
+                     r'|<blockquote data-sourcepos="[^"]*">\n(?=</blockquote>)', re.DOTALL)
+_SOURCEPOS = re.compile(r' data-sourcepos="[^"]*"')
 
 
 def _fast_html(text: str) -> str | None:
@@ -194,8 +194,8 @@ def _fast_html(text: str) -> str | None:
 
     def mark(match: re.Match) -> str:
         if match.group(1) is None:
-            if match.group(5) is None:  # a plain data-sourcepos, or an empty blockquote's
-                return "<blockquote>" if match.group(7) else ""
+            if match.group(5) is None:  # an empty blockquote
+                return "<blockquote>"
             lang = _unescape(match.group(5))
             highlighted = _highlight(_unescape(match.group(6)), lang, "")
             if highlighted:  # markdown-it adds a newline after highlighted code too
@@ -210,7 +210,7 @@ def _fast_html(text: str) -> str | None:
             source = "\n".join([lines[first][col:], *lines[first + 1:last]]).strip()
         return f'<h{match.group(1)} id="{_unique_id(source, seen)}">'
 
-    return _MARKED.sub(mark, out)
+    return _SOURCEPOS.sub("", _MARKED.sub(mark, out))
 
 
 def _unescape(escaped: str) -> str:

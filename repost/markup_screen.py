@@ -1,15 +1,18 @@
 """Which Markdown documents the Rust engine may render (`fast_enough`).
 
 markdown-it-pyrs 0.4 (markdown-it in Rust) gives the same HTML as markdown-it-py, our reference,
-on ordinary posts, at a thirteenth of the cost. It is not safe or exact on everything:
+on ordinary posts, at a tenth of the cost. It is not safe or exact on everything:
 
 - it recurses without a limit (a document nested 5,000 levels deep can overflow a thread's stack
   and kill the process) and holds the GIL, so no watchdog can stop it;
 - it panics on an unclosed code span inside a '[' (a bug in its code-span cache);
-- it follows CommonMark 0.30 where markdown-it-py follows 0.31, and differs in a few corners.
+- it follows CommonMark 0.30 where markdown-it-py follows 0.31, and differs in a few corners
+  (found by fuzzing both engines against each other).
 
-Each check below is a cheap, conservative test on the text; a document that fails one goes to
-the reference engine (in its worker thread with a deadline). Every check is linear in the text.
+Each check is a cheap, conservative test on the text; a document that fails one goes to the
+reference engine (in its worker thread with a deadline). Every check is linear in the text.
+Line checks run on the text with a newline at each end, so that a pattern can start with '\\n'
+(the regex engine then skips to newlines instead of trying every position).
 `tests/test_markup_engines.py` compares both engines over real and random documents.
 """
 from __future__ import annotations
@@ -24,43 +27,42 @@ MAX_BRACKETS = 50_000  # '[': nested link labels recurse
 # A line that opens a container at nesting level n has at least n characters of container prefix
 # (a blockquote '>' is one level, a list marker and its space two; a tab counts up to four).
 # markdown-it-py drops what is nested 20 levels deep (its maxNesting) and the Rust engine does not.
-_MARKER = r"(?=[ \t]*(?:>|[*+-](?:[ \t]|$)|\d{1,9}[.)](?:[ \t]|$)))"
-_DEEP = re.compile(_MARKER.join(["^", r"[ \t>*+\-\d.)]{17,}"]), re.MULTILINE)
-_DEEP_TABS = re.compile(_MARKER.join(["^", r"[ \t>*+\-\d.)]{5,}"]), re.MULTILINE)
+_MARKER = r"\n(?=[ \t]*(?:>|[*+-][ \t\n]|\d{1,9}[.)][ \t\n]))"
+_DEEP = re.compile(_MARKER + r"[ \t>*+\-\d.)]{17}")
+_DEEP_TABS = re.compile(_MARKER + r"[ \t>*+\-\d.)]{5}")
 # Without a final newline, an HTML block or an unclosed fence that ends the text keeps no newline
 # in markdown-it-py's output and gets one in the Rust engine's.
 _RAW = re.compile(r"<|```|~~~")
-# A tab after a blockquote's '>' (kept in raw HTML by markdown-it-py, spaces in Rust), an empty
-# list item (it ends a blockquote's lazy paragraph only in markdown-it-py), `<!x` (an HTML
-# declaration in CommonMark 0.31 only: 0.30 wants a capital letter), and an HTML block that ends at
-# its own marker, not a blank line (<pre>, <script>, <style>, <textarea>, <!--, <?, <!X, <![CDATA[),
-# indented or in a container (the engines end it at different lines).
-_ODD = re.compile(r"^[ \t>*+\d.)-]*>[ \t>]*\t|^[ \t>]*(?:[*+-]|\d{1,9}[.)])[ \t]*$|<![a-z]"
-                  r"|^[ \t>*+\d.)-]+<(?:(?i:pre|script|style|textarea)\b|!--|\?|![A-Za-z]|!\[CDATA\[)", re.MULTILINE)
+# Lines the engines read differently: an empty list item (it ends a blockquote's lazy paragraph
+# only in markdown-it-py); an HTML block that ends at its own marker rather than a blank line
+# (<pre>, <script>, <style>, <textarea>, <!--, <?, <!X, <![CDATA[) when it is indented or in a
+# container; a tab after a blockquote's '>' (kept in raw HTML by markdown-it-py, spaces in Rust).
+_ODD_LINE = re.compile(r"\n[ \t>]*(?:[*+-]|\d{1,9}[.)])[ \t]*\n"
+                       r"|\n[ \t>*+\d.)-]+<(?:(?i:pre|script|style|textarea)\b|!--|\?|![A-Za-z]|!\[CDATA\[)")
+_TAB_AFTER_QUOTE = re.compile(r"\n[ \t>*+\d.)-]*>[ \t>]*\t")
+# `<!x`: an HTML declaration in CommonMark 0.31 only (0.30 wants a capital letter).
+_LOWER_DECLARATION = re.compile(r"<![a-z]")
 # Non-ASCII white space: markdown-it-py strips it around paragraphs, headings and cells (Python's
 # str.strip) and folds it in link labels; the Rust engine treats it as text. The importer turns it
 # into spaces, so only hand-written posts meet this.
 _UNICODE_SPACE = re.compile("[\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]")
-# A link reference definition with a backslash (at the end of its destination: only markdown-it-py
+# A link reference definition with a backslash (at the end of its destination only markdown-it-py
 # takes it).
 _REF_BACKSLASH = re.compile(r"\]:[^\n]*\\")
-_TILDES = re.compile(r"~{3,}")
-_CONTAINER_PREFIX = re.compile(r"[ \t>]*(?:(?:[*+-]|\d{1,9}[.)])[ \t]+[ \t>]*)*")
-_ORDERED_NOT_ONE = re.compile(r"^[ \t]*(?!0*1[.)])\d{1,9}[.)](?=[ \t]|$)", re.MULTILINE)
-# A code span of spaces only: markdown-it-py keeps them all, the Rust engine strips one each side.
-_BLANK_CODE_SPAN = re.compile(r"(?<!`)(`+)(?: +\n? *|\n +)\1(?!`)")
 # In an image's alt text the Rust engine drops escapes, entities, raw HTML and hard breaks.
 _ALT_RISK = re.compile(r"[\\<&]| {2,}\n")
-_NEXT_TO_DELIMITER = re.compile(r"[^\x00-\x7f](?=[*_~])|(?<=[*_~])[^\x00-\x7f]")
-_DELIMITER_ROW = re.compile(r"^[ \t>]*[|: \t-]*-[|: \t-]*$", re.MULTILINE)
-_QUOTE = re.compile(r"^[ \t>*+\d.)-]*>", re.MULTILINE)
+_TILDES = re.compile(r"~{3,}")
+_CONTAINER_PREFIX = re.compile(r"[ \t>]*(?:(?:[*+-]|\d{1,9}[.)])[ \t]+[ \t>]*)*")
+_ORDERED_NOT_ONE = re.compile(r"\n[ \t]*(?!0*1[.)])\d{1,9}[.)](?=[ \t\n])")
+_DELIMITER_ROW = re.compile(r"\n[ \t>]*[|: \t-]*-[|: \t-]*(?=\n)")
+_QUOTE_LINE = re.compile(r"\n[ \t>*+\d.)-]*>")
+_QUOTE = re.compile(r"[ \t>*+\d.)-]*>")
 _TICKS = re.compile(r"`+")
-_LINE_WITH_TICK = re.compile(r"^.*`.*$", re.MULTILINE)
 _TAG_WITH_TICK = re.compile(r"<[A-Za-z/!?][^<>]*`")  # raw HTML hides its backticks from code spans
 _FENCE_LINE = re.compile(r"(?: {0,3}(?:>|[*+-] |\d{1,9}[.)] ))* {0,3}(?:`{3,}[^`]*|~{3,}.*)$")
 # A fence that opens at column 0 belongs to no container: it ends at its closing fence or at the end.
-_TOP_FENCE = re.compile(r"^(`{3,})[^`\n]*\n(?:.*\n)*?(?: {0,3}\1`*[ \t]*(?:\n|\Z)|\Z)"
-                        r"|^(~{3,})[^\n]*\n(?:.*\n)*?(?: {0,3}\2~*[ \t]*(?:\n|\Z)|\Z)", re.MULTILINE)
+_TOP_FENCE = re.compile(r"\n(`{3,})[^`\n]*(?:\n(?! {0,3}\1`*[ \t]*(?:\n|\Z)).*)*(?:\n {0,3}\1`*[ \t]*(?=\n|\Z))?"
+                        r"|\n(~{3,})[^\n]*(?:\n(?! {0,3}\2~*[ \t]*(?:\n|\Z)).*)*(?:\n {0,3}\2~*[ \t]*(?=\n|\Z))?")
 
 _last: tuple[str | None, bool] = (None, False)  # render_markdown asks twice about the same text
 
@@ -70,24 +72,25 @@ def fast_enough(text: str) -> bool:
     global _last
     if _last[0] is text:
         return _last[1]
+    lined = f"\n{text}\n"
     answer = (
         len(text) <= MAX_CHARS
         and text.count("*") + text.count("_") + text.count("~") <= MAX_DELIMITERS
         and text.count("[") <= MAX_BRACKETS
         and "data-sourcepos" not in text  # the output pass finds our headings and fences by it
         and (text.endswith("\n") or _RAW.search(text) is None)
-        and (_DEEP_TABS if "\t" in text else _DEEP).search(text) is None
-        and _ODD.search(text) is None
+        and (_DEEP_TABS if "\t" in text else _DEEP).search(lined) is None
+        and _ODD_LINE.search(lined) is None
+        and not ("\t" in text and _TAB_AFTER_QUOTE.search(lined))
+        and not ("<!" in text and _LOWER_DECLARATION.search(text))
         and not ("]:" in text and _REF_BACKSLASH.search(text))
-        and (text.isascii() or _UNICODE_SPACE.search(text) is None)
         and not ("<!--" in text and _new_comment(text))
-        and (text.isascii() or not _symbol_flank(text))
-        and not _odd_table(text)
+        and (text.isascii() or not (_UNICODE_SPACE.search(text) or _symbol_flank(text)))
+        and not _odd_table(lined)
         and not ("~~~" in text and _inline_tildes(text))
-        and not ((">" in text or "|" in text) and _lazy_ordered_item(text))
-        and _BLANK_CODE_SPAN.search(text) is None
+        and not ((">" in text or "|" in text) and _lazy_ordered_item(lined))
         and not ("![" in text and _alt_risk(text))
-        and not _code_span_risk(text)
+        and not ("`" in text and _code_span_risk(lined))
     )
     _last = (text, answer)
     return answer
@@ -97,7 +100,15 @@ def _symbol_flank(text: str) -> bool:
     """An emphasis or strikethrough delimiter next to a non-ASCII symbol (emoji, ©, ×, €...):
     punctuation for CommonMark 0.31 (markdown-it-py), a letter for 0.30, so the two engines
     disagree on whether the delimiter opens or closes."""
-    return any(unicodedata.category(m.group()).startswith("S") for m in _NEXT_TO_DELIMITER.finditer(text))
+    last = len(text) - 1
+    for delimiter in "*_~":
+        i = text.find(delimiter)
+        while i >= 0:
+            for ch in (text[i - 1] if i else "", text[i + 1] if i < last else ""):
+                if ch > "\x7f" and unicodedata.category(ch)[0] == "S":
+                    return True
+            i = text.find(delimiter, i + 1)
+    return False
 
 
 def _alt_risk(text: str) -> bool:
@@ -127,19 +138,19 @@ def _inline_tildes(text: str) -> bool:
     return False
 
 
-def _lazy_ordered_item(text: str) -> bool:
+def _lazy_ordered_item(lined: str) -> bool:
     """An ordered item not numbered 1 right under a blockquote's paragraph or a table: markdown-it-py
     ends the blockquote or table, the Rust engine (like CommonMark) reads a lazy line or a row."""
-    for match in _ORDERED_NOT_ONE.finditer(text):
-        end = match.start()
+    for match in _ORDERED_NOT_ONE.finditer(lined):
+        end = match.start()  # the newline before the item
         while end > 0:  # the lines of the paragraph above, up to a blank line
-            start = text.rfind("\n", 0, end - 1) + 1
-            line = text[start:end - 1]
+            start = lined.rfind("\n", 0, end) + 1
+            line = lined[start:end]
             if not line.strip():
                 break
             if "|" in line or _QUOTE.match(line):
                 return True
-            end = start
+            end = start - 1
     return False
 
 
@@ -159,60 +170,80 @@ def _new_comment(text: str) -> bool:
     return False
 
 
-def _odd_table(text: str) -> bool:
+def _odd_table(lined: str) -> bool:
     """Where the engines disagree on whether a table starts: a delimiter row with '|' or ':' under a
     line without '|' (or the other way round), or a table right under a blockquote's line (a lazy
     continuation for markdown-it-py, a table for the Rust engine)."""
-    if "|" not in text and ":-" not in text and "-:" not in text:
+    if "|" not in lined and ":-" not in lined and "-:" not in lined:
         return False
-    for match in _DELIMITER_ROW.finditer(text):
-        if match.start() == 0:
+    for match in _DELIMITER_ROW.finditer(lined):
+        row_start = match.start()  # the newline before the row
+        head_start = lined.rfind("\n", 0, row_start)
+        if head_start < 0:
             continue
-        head_start = text.rfind("\n", 0, match.start() - 1) + 1
-        head, row = text[head_start:match.start() - 1], match.group()
+        head, row = lined[head_start + 1:row_start], match.group()
         if ("|" in head) != ("|" in row or ":" in row):
             return True
-        above = text[text.rfind("\n", 0, head_start - 1) + 1:head_start] if head_start else ""
-        if above.strip() and ">" in text[:head_start]:
+        above = lined[lined.rfind("\n", 0, head_start) + 1:head_start] if head_start > 0 else ""
+        if above.strip() and _QUOTE_LINE.search(lined, 0, head_start + 1):
             return True
     return False
 
 
-def _code_span_risk(text: str) -> bool:
-    """A backtick run that may stay unclosed after a '[', or a code span over lines of a blockquote.
+def _code_span_risk(lined: str) -> bool:
+    """Code spans the engines read differently, line by line (cells split at '|'), outside fences
+    that open at column 0 and fence lines:
 
-    The Rust engine panics on the first (an index past its code-span cache) and drops the
-    indentation of lazy lines in the second. When the text has a '[' or a blockquote, line by line
-    (cells split at '|'), outside fences that open at column 0 and fence lines: a run with no run of
-    its length after it on its line, an escaped backtick, or one inside an HTML tag, is a risk. A
-    panic that still slips through is caught and the reference engine renders the document (Rust
-    prints the panic).
+    - a span of spaces only, on one line or two (markdown-it-py keeps them all, the Rust engine
+      strips one each side);
+    - a run with no run of its length after it on its line, when the text has a '[' (the Rust
+      engine panics on an unclosed span inside a '[': an index past its code-span cache) or a
+      blockquote (it drops the indentation of lazy lines inside a span);
+    - an escaped backtick, or one inside an HTML tag, which this simple pairing cannot place.
+
+    A panic that still slips through is caught and the reference engine renders the document
+    (Rust prints the panic).
     """
-    if "`" not in text:
-        return False
-    if "```" in text or "~~~" in text:
-        text = _TOP_FENCE.sub("", text)
-    if "[" not in text and not (">" in text and _QUOTE.search(text)):
-        return False
-    for match in _LINE_WITH_TICK.finditer(text):
-        line = match.group()
-        if _FENCE_LINE.match(line):  # a fence in a container: not inline text
-            continue
-        if "\\`" in line or "<" in line and _TAG_WITH_TICK.search(line):
-            return True
-        for cell in line.split("|") if "|" in line else (line,):
-            if "`" in cell and not _spans_close(cell):
+    if "```" in lined or "~~~" in lined:
+        lined = _TOP_FENCE.sub("", lined)
+    strict = "[" in lined or ">" in lined and _QUOTE_LINE.search(lined) is not None
+    tick = lined.find("`")
+    while tick >= 0:
+        start, end = lined.rfind("\n", 0, tick) + 1, lined.find("\n", tick)
+        line = lined[start:end]
+        if not _FENCE_LINE.match(line):  # a fence in a container is not inline text
+            if "\\`" in line or "<" in line and _TAG_WITH_TICK.search(line):
                 return True
+            for cell in line.split("|") if "|" in line else (line,):
+                rest = _unpaired(cell) if "`" in cell else None
+                if rest is None:
+                    continue
+                if strict or rest == "\0" or not rest.strip(" ") and _opens_with_tick(lined, end + 1):
+                    return True
+        tick = lined.find("`", end)
     return False
 
 
-def _spans_close(cell: str) -> bool:
-    """Every backtick run that opens a code span in `cell` meets a run of its length later on."""
-    runs = [len(m.group()) for m in _TICKS.finditer(cell)]
+def _opens_with_tick(lined: str, i: int) -> bool:
+    """Whether the line at `i` starts, after spaces, with a backtick (a span of spaces may go on)."""
+    while lined.startswith(" ", i):
+        i += 1
+    return lined.startswith("`", i)
+
+
+def _unpaired(cell: str) -> str | None:
+    """Pair the backtick runs of `cell` as code spans: the text after the first run left open,
+    '\\0' for a span of spaces only, None when all close."""
+    if cell.count("`") == 2 and "``" not in cell:  # the usual `one span`
+        return None if cell[cell.index("`") + 1:cell.rindex("`")].strip(" ") else "\0"
+    runs = [m.span() for m in _TICKS.finditer(cell)]
     i = 0
     while i < len(runs):
-        try:
-            i = runs.index(runs[i], i + 1) + 1
-        except ValueError:
-            return False
-    return True
+        start, end = runs[i]
+        closer = next((k for k in range(i + 1, len(runs)) if runs[k][1] - runs[k][0] == end - start), None)
+        if closer is None:
+            return cell[end:]
+        if not cell[end:runs[closer][0]].strip(" "):
+            return "\0"
+        i = closer + 1
+    return None

@@ -304,13 +304,13 @@ def _repository_and_bench_html() -> list[str]:
     return out
 
 
-def test_plain_text_equals_lxml_text_on_real_posts():
-    from repost.content import _ODD_HTML, _lxml_text, plain_text
+def test_sanitised_text_equals_lxml_text_on_real_posts():
+    from repost.content import _pre_lxml_rebuilds, plain_text, sanitised_text
 
     fragments = _repository_and_bench_html()
-    assert sum(not _ODD_HTML.search(f) for f in fragments) > 0.9 * len(fragments)  # the fast way is taken
+    assert not any(_pre_lxml_rebuilds(f) for f in fragments)  # the fast way is taken...
     for fragment in fragments:
-        assert plain_text(fragment) == _lxml_text(fragment)
+        assert sanitised_text(fragment) == plain_text(fragment)  # ...and gives lxml's text
 
 
 _html_bits = st.sampled_from([
@@ -323,13 +323,27 @@ _html_bits = st.sampled_from([
 
 @settings(max_examples=300, deadline=None)
 @given(st.lists(st.one_of(_html_bits, st.text(max_size=5)), max_size=25))
-def test_property_plain_text_equals_lxml_text_on_sanitised_html(parts):
+def test_property_sanitised_text_equals_lxml_text(parts):
     """Whatever the Markdown (raw HTML included), its sanitised HTML gives the same text both ways."""
-    from repost.content import _lxml_text, plain_text
-    from repost.markup import render_markdown
+    from repost.content import plain_text, sanitised_text
+    from repost.frontmatter import clean_text
+    from repost.markup import render_markdown, sanitize
 
-    fragment = render_markdown("".join(parts))
-    assert plain_text(fragment) == _lxml_text(fragment), fragment
+    for fragment in (render_markdown("".join(parts)), sanitize(clean_text("".join(parts)))):
+        assert sanitised_text(fragment) == plain_text(fragment), fragment
+
+
+def test_sanitised_text_leaves_what_lxml_rebuilds_to_lxml():
+    from repost.content import plain_text, sanitised_text
+    from repost.markup import ALLOWED_TAGS, sanitize
+
+    void = {"br", "hr", "img", "col"}
+    for outer in ("pre", "p", "li", "td", "code"):
+        for inner in sorted(ALLOWED_TAGS):
+            for deepest in ("table", "ul", "pre", "span", "li", "dl"):
+                close = "" if inner in void else f"</{inner}>"
+                fragment = sanitize(f"w<{outer}>x<{inner}>y<{deepest}>q</{deepest}>r{close}z</{outer}>v")
+                assert sanitised_text(fragment) == plain_text(fragment), fragment
 
 
 def _old_split(text: str):
