@@ -70,8 +70,9 @@ _last: tuple[str | None, bool] = (None, False)  # render_markdown asks twice abo
 def fast_enough(text: str) -> bool:
     """Whether the Rust engine renders `text` safely, in bounded time, and as markdown-it-py does."""
     global _last
-    if _last[0] is text:
-        return _last[1]
+    last = _last  # one read: another thread may replace it
+    if last[0] is text:
+        return last[1]
     lined = f"\n{text}\n"
     answer = (
         len(text) <= MAX_CHARS
