@@ -72,6 +72,7 @@ def _build(config: Config, drafts: bool, output: Path | None, ui: UI, clean: boo
             last = incremental.LastBuild(cache, out_dir, sources)
             saved = last.reuse(config, sources, inputs.env)  # an edit that moves nothing: same model and plan
             if saved is None:
+                ui.detail(f"model and plan made again: {last.why}")
                 sources.load(config, cache)
             warnings, warned = sources.warnings(last.warned if saved else None)
             for warning in warnings:

@@ -13,6 +13,7 @@ Markdown/Jinja library versions. A damaged or missing cache only costs time.
 from __future__ import annotations
 
 import hashlib
+import marshal
 import os
 import pickle
 import shutil
@@ -398,7 +399,7 @@ class BuildCache:
     def state(self) -> dict[str, Any] | None:
         """What the last build into this folder left: its sources, facts and files (key, stat)."""
         row = self.con.execute("SELECT state FROM outs WHERE folder = ?", (self.out,)).fetchone()
-        return pickle.loads(row[0]) if row and row[0] else None
+        return _unpack(row[0]) if row and row[0] else None
 
     def stamp(self) -> dict | None:
         row = self.con.execute("SELECT stamp FROM outs WHERE folder = ?", (self.out,)).fetchone()
@@ -447,8 +448,7 @@ class BuildCache:
             self.con.executemany("INSERT OR REPLACE INTO deps VALUES (?, ?, ?)", rows)
             self.con.executemany("INSERT OR IGNORE INTO touches VALUES (?, ?, ?)", touches)
             self.con.execute("UPDATE outs SET state = ?, stamp = ?, shape = coalesce(?, shape) WHERE id = ?",
-                             (pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL),
-                              pickle.dumps(stamp) if stamp else None, shape, out))
+                             (_pack_state(state), pickle.dumps(stamp) if stamp else None, shape, out))
 
     def _old_touches(self, paths: list[str]) -> dict[str, set[int]]:
         """The touched-object ids these outputs recorded last time (from their deps)."""
@@ -467,6 +467,19 @@ class BuildCache:
             self.con.execute("DELETE FROM deps WHERE out = ?", (out,))
             self.con.execute("DELETE FROM touches WHERE out = ?", (out,))
             self.con.execute("UPDATE outs SET state = NULL, stamp = NULL, shape = NULL WHERE id = ?", (out,))
+
+
+def _pack_state(state: dict) -> bytes:
+    """marshal where it can (about 4x faster than pickle both ways for this: plain dicts of
+    tuples, strings and bytes), pickle when a template read something marshal cannot store."""
+    try:
+        return b"M" + marshal.dumps(state)
+    except ValueError:
+        return b"P" + pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def _unpack(blob: bytes) -> Any:
+    return marshal.loads(blob[1:]) if blob[:1] == b"M" else pickle.loads(blob[1:])
 
 
 def record_row(digest: str, record: Post | Page) -> tuple:

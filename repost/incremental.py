@@ -268,25 +268,39 @@ class LastBuild:
         self.changed: set[tuple] = {tok for tok in self.then.keys() | now.keys() if self.then.get(tok) != now.get(tok)}
         self.changed_facts: set[tuple] = set()
         self.quick = False
+        self.why: str | None = None  # why the last build's model and plan do not hold
         self.tracker: Tracker | None = None
 
     def reuse(self, config: Config, sources: Sources, env: str | None) -> shape.Saved | None:
         """The last build's model and plan, if this build would make the same ones: same
-        templates, static files and --drafts, same source files, each changed one in its old shape."""
-        if not self.valid or env is None or env != self.env or self.then.keys() != sources.digests.keys():
+        templates, static files and --drafts, same source files, each changed one in its old
+        shape. `self.why` says why not."""
+        self.why = self._differs(sources, env)
+        if self.why:
             return None
+        blob = self.cache.shape()
+        saved = shape.load(blob, config, sources.by_token) if blob else None
+        if saved is None:
+            self.why = "none saved"
+        elif saved.due is not None and time.time() >= saved.due:
+            self.why, saved = "a future post is due", None
+        self.quick = saved is not None
+        return saved
+
+    def _differs(self, sources: Sources, env: str | None) -> str | None:
+        if not self.valid:
+            return "no last build"
+        if env is None or env != self.env:
+            return "templates, static files or --drafts changed"
+        if self.then.keys() != sources.digests.keys():
+            return "files added or removed"
         paths = {e.digest: e.path for e in sources.entries}
         before = self.cache.load_records({self.then[tok]: paths[sources.digests[tok]] for tok in self.changed})
         for tok in self.changed:
             old = before.get(self.then[tok])
             if old is None or not shape.same(old, sources.by_token[tok]):
-                return None
-        blob = self.cache.shape()
-        saved = shape.load(blob, config, sources.by_token) if blob else None
-        if saved is None or (saved.due is not None and time.time() >= saved.due):
-            return None  # none saved, or a future post is due
-        self.quick = True
-        return saved
+                return f"{tok[1]} moved (slug, date, tags, draft...)" if old else f"{tok[1]}: its last version is gone"
+        return None
 
     def compare(self, tracker: Tracker) -> None:
         """Add to the changed objects the derived ones (site, tags, template variables, a post's
@@ -309,20 +323,27 @@ class LastBuild:
     def to_render(self, plan: list[Output], keys: list[bytes] | None) -> list[int]:
         """Indices of the planned files that must be rendered this time; `keys` None: the plan is
         the last build's, so are the keys."""
-        if keys is None:
-            todo = {i for i, out in enumerate(plan) if out.path not in self.outputs}
-        else:
-            todo = {i for i, out in enumerate(plan) if self.outputs.get(out.path, (None,))[0] != keys[i]}
+        outputs, todo, where = self.outputs, set(), {}
+        for i, out in enumerate(plan):
+            where[out.path] = i
+            last = outputs.get(out.path)
+            if last is None or (keys is not None and last[0] != keys[i]):
+                todo.add(i)
         if self.valid and self.changed:
-            where = {out.path: i for i, out in enumerate(plan)}
             for path in self.cache.touching(self.changed):
                 i = where.get(path)
                 if i is not None and i not in todo and self.tracker.stale(self.cache.deps(path), self.changed):
                     todo.add(i)
-        base = str(self.out_dir)
-        for i, out in enumerate(plan):
-            if i not in todo and out_stat(os.path.join(base, out.path)) != self.outputs[out.path][1]:
-                todo.add(i)  # deleted or edited by hand since
+        base, stat = os.path.join(str(self.out_dir), ""), os.stat
+        for path, i in where.items():  # deleted or edited by hand since: out_stat, inlined (a big site has many)
+            if i not in todo:
+                try:
+                    st = stat(base + path)
+                except OSError:
+                    todo.add(i)
+                    continue
+                if f"{st.st_size}:{st.st_mtime_ns}:{st.st_ino}" != outputs[path][1]:
+                    todo.add(i)
         return sorted(todo)
 
     def save(self, writer: Writer, plan: list[Output], statics: dict[str, Path], rendered: dict[str, tuple[bytes, Reads]],
