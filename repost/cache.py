@@ -403,7 +403,7 @@ class BuildCache:
 
     def stamp(self) -> dict | None:
         row = self.con.execute("SELECT stamp FROM outs WHERE folder = ?", (self.out,)).fetchone()
-        return pickle.loads(row[0]) if row and row[0] else None
+        return _unpack(b"P" + row[0]) if row and row[0] else None
 
     def shape(self) -> bytes | None:
         """The last build's model and plan (`shape.py`), as saved."""
@@ -479,7 +479,11 @@ def _pack_state(state: dict) -> bytes:
 
 
 def _unpack(blob: bytes) -> Any:
-    return marshal.loads(blob[1:]) if blob[:1] == b"M" else pickle.loads(blob[1:])
+    """A stored value, or None if it cannot be read (a damaged cache only costs time)."""
+    try:
+        return marshal.loads(blob[1:]) if blob[:1] == b"M" else pickle.loads(blob[1:])
+    except Exception:
+        return None
 
 
 def record_row(digest: str, record: Post | Page) -> tuple:

@@ -28,6 +28,7 @@ from repost.track import SOURCE_KINDS, Reads, Tracker
 from repost.write import Writer
 
 STORE_BATCH = 256
+STATE_KEYS = frozenset({"dir", "sources", "facts", "outputs"})
 
 
 @dataclass
@@ -222,9 +223,9 @@ def _template_files(config: Config) -> list[str]:
 def up_to_date(cache: BuildCache, out_dir: Path, stamp: str | None) -> dict | None:
     """What the last build reported, if its inputs and its output are exactly as it left them."""
     saved = cache.stamp() if stamp is not None else None
-    if not saved or saved["stamp"] != stamp or saved["dir"] != _dir_id(out_dir):
+    if not isinstance(saved, dict) or saved.get("stamp") != stamp or saved.get("dir") != _dir_id(out_dir):
         return None
-    if saved["next"] is not None and time.time() >= saved["next"]:
+    if saved.get("next") is not None and time.time() >= saved["next"]:
         return None  # a future post is due
     state = cache.state() or {}
     base = str(out_dir)
@@ -253,9 +254,8 @@ class LastBuild:
     def __init__(self, cache: BuildCache, out_dir: Path, sources: Sources):
         self.cache, self.out_dir = cache, out_dir
         state = cache.state()
-        if state is None or state.get("dir") != _dir_id(out_dir):
-            if state is not None:
-                cache.forget_outputs()
+        if not isinstance(state, dict) or not STATE_KEYS <= state.keys() or state["dir"] != _dir_id(out_dir):
+            cache.forget_outputs()  # another folder there now, or the record is unreadable: start it over
             state = None
         self.valid = state is not None
         self.outputs: dict[str, tuple[bytes, str | None]] = state["outputs"] if self.valid else {}
