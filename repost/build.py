@@ -79,7 +79,7 @@ def _build(config: Config, drafts: bool, output: Path | None, ui: UI, clean: boo
                 ui.warn(warning)
         if saved is not None:
             ui.detail("model and plan: as the last build's")
-            site, plan, due, updated = saved.site, saved.plan, saved.due, saved.updated
+            site, plan, paths, due, updated = saved.site, saved.plan, saved.plan.paths, saved.due, saved.updated
         else:
             with ui.stage("model"):
                 due = incremental.next_due(sources.posts, config)
@@ -87,6 +87,7 @@ def _build(config: Config, drafts: bool, output: Path | None, ui: UI, clean: boo
                 updated = render.newest(site)
             with ui.stage("plan"):
                 plan = render.plan_outputs(site, [(rel, config.rel(src)) for rel, src in statics.items()])
+                paths = [out.path for out in plan]
         content.report_skipped(site, ui)
         with ui.stage("render"):
             env = render.make_env(config)
@@ -99,15 +100,15 @@ def _build(config: Config, drafts: bool, output: Path | None, ui: UI, clean: boo
             writer = Writer(out_dir, known=last.files, later=later)
             try:
                 if saved is not None:  # same plan, same keys
-                    todo = last.to_render(plan, None)
-                    keys = {i: last.key(plan[i].path) for i in todo}
+                    todo = last.to_render(paths, None)
+                    keys = {i: last.key(paths[i]) for i in todo}
                     cache.fill(_records(plan[i].context for i in todo))  # what they list, in one read
                 else:
                     digests = template_digests(env, {o.template for o in plan}, cache.template_refs)
                     keys = [output_key(tracker, o, digests[o.template]) for o in plan]
-                    todo = last.to_render(plan, keys)
+                    todo = last.to_render(paths, keys)
                 rendered = render_pages(config, env, tracker, plan, todo, keys, writer)
-                writer.keep_all(out.path for out in plan if out.path not in rendered)
+                writer.keep_all(path for path in paths if path not in rendered)
                 for rel, src in sorted(statics.items()):
                     writer.put_file(rel, src)
             except BaseException:
@@ -120,7 +121,7 @@ def _build(config: Config, drafts: bool, output: Path | None, ui: UI, clean: boo
                 writer.abort()
                 raise
             blob = shape.dump(site, plan, updated, due) if saved is None and inputs.env else None
-            last.save(writer, plan, statics, rendered, sources,
+            last.save(writer, paths, statics, rendered, sources,
                       {"stamp": inputs.stamp, "pages": len(plan), "next": due, "warnings": warnings, "skipped": site.skipped},
                       inputs.env, warned, blob)
     finally:
@@ -132,7 +133,7 @@ def _build(config: Config, drafts: bool, output: Path | None, ui: UI, clean: boo
                        rendered=len(todo), reused=saved is not None)
 
 
-def render_pages(config: Config, env: jinja2.Environment, tracker: Tracker, plan: list[render.Output],
+def render_pages(config: Config, env: jinja2.Environment, tracker: Tracker, plan: Sequence[render.Output],
                  todo: list[int], keys: Sequence[bytes] | Mapping[int, bytes], writer: Writer) -> dict[str, tuple[bytes, Reads]]:
     """Render the planned files in `todo` (on every core when there are many), each straight to the
     writer; returns what each one read, for the cache."""

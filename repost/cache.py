@@ -31,7 +31,7 @@ from repost.content import Page, Post
 from repost.track import Reads, tok_id
 
 FOLDER = ".repost-cache"
-FORMAT = 3  # bump when the layout of a table changes
+FORMAT = 4  # bump when the layout of a table changes
 RACY_NS = 2_000_000_000
 ZIP_OVER = 1024  # HTML longer than this is stored compressed
 LIBRARIES = ("markdown-it-py", "markdown-it-pyrs", "nh3", "pygments", "jinja2", "pyyaml", "lxml", "pypinyin")
@@ -40,6 +40,7 @@ CREATE TABLE IF NOT EXISTS meta(k TEXT PRIMARY KEY, v BLOB);
 CREATE TABLE IF NOT EXISTS sources(rel TEXT PRIMARY KEY, sig TEXT, digest TEXT);
 CREATE TABLE IF NOT EXISTS records(digest TEXT PRIMARY KEY, meta BLOB, body, summary);
 CREATE TABLE IF NOT EXISTS outs(id INTEGER PRIMARY KEY, folder TEXT UNIQUE, state BLOB, stamp BLOB, shape BLOB);
+CREATE TABLE IF NOT EXISTS plans(out INTEGER, n INTEGER, chunk BLOB, PRIMARY KEY(out, n));
 CREATE TABLE IF NOT EXISTS deps(out INTEGER, path TEXT, deps BLOB, PRIMARY KEY(out, path));
 CREATE TABLE IF NOT EXISTS touches(out INTEGER, tok INTEGER, path TEXT, PRIMARY KEY(out, tok, path)) WITHOUT ROWID;
 """
@@ -406,9 +407,16 @@ class BuildCache:
         return _unpack(b"P" + row[0]) if row and row[0] else None
 
     def shape(self) -> bytes | None:
-        """The last build's model and plan (`shape.py`), as saved."""
+        """The last build's model and plan outline (`shape.py`), as saved."""
         row = self.con.execute("SELECT shape FROM outs WHERE folder = ?", (self.out,)).fetchone()
         return row[0] if row else None
+
+    def plan_chunk(self, n: int) -> bytes:
+        """One chunk of the saved plan's outputs (read only for the pages a build renders)."""
+        row = self.con.execute("SELECT chunk FROM plans WHERE out = ? AND n = ?", (self._out_id(), n)).fetchone()
+        if row is None:
+            raise CacheLost(f"the build cache lost part {n} of the saved plan")
+        return row[0]
 
     def deps(self, path: str) -> list[tuple]:
         row = self.con.execute("SELECT deps FROM deps WHERE out = ? AND path = ?", (self._out_id(), path)).fetchone()
@@ -423,7 +431,7 @@ class BuildCache:
         return found
 
     def save(self, state: dict[str, Any], stamp: dict | None, rendered: dict[str, Reads], gone: list[str],
-             fresh: bool, shape: bytes | None = None) -> None:
+             fresh: bool, shape: tuple[bytes, list[bytes]] | None = None) -> None:
         """After a successful write: the reads of the rendered files, removals, state and stamp,
         and the site's shape (None: unchanged). `fresh`: nothing was recorded for this folder
         before (no old rows to replace)."""
@@ -447,8 +455,12 @@ class BuildCache:
             self.con.executemany("DELETE FROM deps WHERE out = ? AND path = ?", ((out, path) for path in gone))
             self.con.executemany("INSERT OR REPLACE INTO deps VALUES (?, ?, ?)", rows)
             self.con.executemany("INSERT OR IGNORE INTO touches VALUES (?, ?, ?)", touches)
-            self.con.execute("UPDATE outs SET state = ?, stamp = ?, shape = coalesce(?, shape) WHERE id = ?",
-                             (_pack_state(state), pickle.dumps(stamp) if stamp else None, shape, out))
+            self.con.execute("UPDATE outs SET state = ?, stamp = ? WHERE id = ?",
+                             (_pack_state(state), pickle.dumps(stamp) if stamp else None, out))
+            if shape is not None:
+                self.con.execute("UPDATE outs SET shape = ? WHERE id = ?", (shape[0], out))
+                self.con.execute("DELETE FROM plans WHERE out = ?", (out,))
+                self.con.executemany("INSERT INTO plans VALUES (?, ?, ?)", ((out, n, c) for n, c in enumerate(shape[1])))
 
     def _old_touches(self, paths: list[str]) -> dict[str, set[int]]:
         """The touched-object ids these outputs recorded last time (from their deps)."""
@@ -467,6 +479,7 @@ class BuildCache:
             self.con.execute("DELETE FROM deps WHERE out = ?", (out,))
             self.con.execute("DELETE FROM touches WHERE out = ?", (out,))
             self.con.execute("UPDATE outs SET state = NULL, stamp = NULL, shape = NULL WHERE id = ?", (out,))
+            self.con.execute("DELETE FROM plans WHERE out = ?", (out,))
 
 
 def _pack_state(state: dict) -> bytes:

@@ -279,7 +279,7 @@ class LastBuild:
         if self.why:
             return None
         blob = self.cache.shape()
-        saved = shape.load(blob, config, sources.by_token) if blob else None
+        saved = shape.load(blob, config, sources.by_token, self.cache.plan_chunk) if blob else None
         if saved is None:
             self.why = "none saved"
         elif saved.due is not None and time.time() >= saved.due:
@@ -320,13 +320,13 @@ class LastBuild:
     def key(self, path: str) -> bytes:
         return self.outputs[path][0]
 
-    def to_render(self, plan: list[Output], keys: list[bytes] | None) -> list[int]:
-        """Indices of the planned files that must be rendered this time; `keys` None: the plan is
-        the last build's, so are the keys."""
+    def to_render(self, paths: list[str], keys: list[bytes] | None) -> list[int]:
+        """Indices of the planned files (by output path) that must be rendered this time; `keys`
+        None: the plan is the last build's, so are the keys."""
         outputs, todo, where = self.outputs, set(), {}
-        for i, out in enumerate(plan):
-            where[out.path] = i
-            last = outputs.get(out.path)
+        for i, path in enumerate(paths):
+            where[path] = i
+            last = outputs.get(path)
             if last is None or (keys is not None and last[0] != keys[i]):
                 todo.add(i)
         if self.valid and self.changed:
@@ -346,7 +346,7 @@ class LastBuild:
                     todo.add(i)
         return sorted(todo)
 
-    def save(self, writer: Writer, plan: list[Output], statics: dict[str, Path], rendered: dict[str, tuple[bytes, Reads]],
+    def save(self, writer: Writer, paths: list[str], statics: dict[str, Path], rendered: dict[str, tuple[bytes, Reads]],
              sources: Sources, stamp: dict | None, env: str | None, warned: dict[str, tuple], shape_blob: bytes | None) -> None:
         """Record this build (called only after the output is committed)."""
         for key in self.changed_facts:
@@ -357,8 +357,7 @@ class LastBuild:
         base = str(self.out_dir)
         restat = writer.swapped or not self.valid  # a new tree: links may have become copies
         outputs: dict[str, tuple[bytes, str | None]] = {}
-        for out in plan:
-            path = out.path
+        for path in paths:
             if path in rendered:
                 outputs[path] = (rendered[path][0], out_stat(os.path.join(base, path)))
             else:

@@ -13,11 +13,12 @@ from __future__ import annotations
 import copyreg
 import io
 import pickle
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Mapping
 
-from repost.cache import STUBS, CachedPage, CachedPost
+from repost.cache import STUBS, CachedPage, CachedPost, CacheLost
 from repost.config import Config
 from repost.content import Page, Post, Site
 from repost.render import Output
@@ -30,12 +31,39 @@ FIELDS = {
 }
 
 
+CHUNK = 256  # planned files per pickle: a build unpickles only the chunks holding pages it renders
+
+
+class Plan(Sequence):
+    """A saved plan: outputs unpickled a chunk at a time, when one of them is asked for."""
+
+    def __init__(self, paths: list[str], fetch: Any, load: Any):
+        self.paths, self._fetch, self._load = paths, fetch, load
+        self._loaded: dict[int, list[Output]] = {}
+
+    def __len__(self) -> int:
+        return len(self.paths)
+
+    def __getitem__(self, i: Any) -> Any:
+        if isinstance(i, slice):
+            return [self[j] for j in range(*i.indices(len(self)))]
+        n = i // CHUNK
+        if n not in self._loaded:
+            try:
+                self._loaded[n] = self._load(self._fetch(n))
+            except CacheLost:
+                raise
+            except Exception as exc:  # names a record that is gone, or damaged: build it all again
+                raise CacheLost(f"the saved plan cannot be read ({type(exc).__name__})") from None
+        return self._loaded[n][i % CHUNK]
+
+
 @dataclass
 class Saved:
     """A saved shape, loaded: the model and plan, and what the build derives from the model."""
 
     site: Site
-    plan: list[Output]
+    plan: Plan
     updated: datetime | None  # the `updated` template variable (the newest post date)
     due: float | None  # when the earliest future post becomes due
 
@@ -50,21 +78,31 @@ def same(old: Post | Page, new: Post | Page) -> bool:
     return repr([getattr(old, n) for n in names]) == repr([getattr(new, n) for n in names])
 
 
-def dump(site: Site, plan: list[Output], updated: datetime | None, due: float | None) -> bytes:
-    buf = io.BytesIO()
-    _Pickler(buf, protocol=pickle.HIGHEST_PROTOCOL).dump(
-        (site.posts, site.pages, site.tags, site.skipped, site.tag_of, plan, updated, due))
-    return buf.getvalue()
+def dump(site: Site, plan: list[Output], updated: datetime | None, due: float | None) -> tuple[bytes, list[bytes]]:
+    """The model with the plan's outline (its paths), and the plan in chunks, to store apart."""
+    head = _dumps((site.posts, site.pages, site.tags, site.skipped, site.tag_of, [o.path for o in plan], updated, due))
+    return head, [_dumps(plan[i:i + CHUNK]) for i in range(0, len(plan), CHUNK)]
 
 
-def load(blob: bytes, config: Config, records: Mapping[tuple[str, str], Post | Page]) -> Saved | None:
-    """The saved shape with this build's records in it; None if it names a record that is gone."""
+def load(head: bytes, config: Config, records: Mapping[tuple[str, str], Post | Page], fetch: Any) -> Saved | None:
+    """The saved shape with this build's records in it; None if it names a record that is gone.
+    `fetch(n)` gives chunk n of the plan."""
+
+    def unpickle(data: bytes) -> Any:
+        return _Unpickler(io.BytesIO(data), config, records).load()
+
     try:
-        posts, pages, tags, skipped, tag_of, plan, updated, due = _Unpickler(io.BytesIO(blob), config, records).load()
+        posts, pages, tags, skipped, tag_of, paths, updated, due = unpickle(head)
     except (KeyError, pickle.UnpicklingError, AttributeError, ImportError, EOFError, TypeError, ValueError):
         return None
     site = Site(config=config, posts=posts, pages=pages, tags=tags, skipped=skipped, tag_of=tag_of)
-    return Saved(site, plan, updated, due)
+    return Saved(site, Plan(paths, fetch, unpickle), updated, due)
+
+
+def _dumps(value: Any) -> bytes:
+    buf = io.BytesIO()
+    _Pickler(buf, protocol=pickle.HIGHEST_PROTOCOL).dump(value)
+    return buf.getvalue()
 
 
 def _record(kind: str, rel: str) -> Any:

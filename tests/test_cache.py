@@ -350,16 +350,22 @@ def test_replaced_files_can_be_deleted_later_by_the_caller(tmp_path, monkeypatch
     assert not [p for p in root.iterdir() if p.name.startswith((write.TEMP_PREFIX, write.OLD_PREFIX))]
 
 
-@pytest.mark.parametrize("column", ["state", "stamp", "shape"])
-def test_an_unreadable_record_of_the_last_build_only_costs_time(tmp_path, column):
+@pytest.mark.parametrize("column", ["state", "stamp", "shape", "plans", "lost plans"])
+def test_an_unreadable_record_of_the_last_build_only_costs_time(tmp_path, monkeypatch, column):
     import sqlite3
 
+    monkeypatch.setattr(cache, "RACY_NS", 0)
     root = _site(tmp_path)
     build(root)
-    (root / "content/posts/p1.md").write_text(post("Changed", "Body 1.", date="2026-01-02T10:00:00+08:00", tags=["t"]))
+    (root / "content/posts/p1.md").write_text(post("Post 1", "Body 1, edited.", date="2026-01-02T10:00:00+08:00", tags=["t"]))
     db = sqlite3.connect(root / ".repost-cache/build.sqlite")
     with db:
-        db.execute(f"UPDATE outs SET {column} = ?", (b"{not a pickle" * 3,))
+        if column == "plans":
+            db.execute("UPDATE plans SET chunk = ?", (b"{not a pickle" * 3,))
+        elif column == "lost plans":
+            db.execute("DELETE FROM plans")
+        else:
+            db.execute(f"UPDATE outs SET {column} = ?", (b"{not a pickle" * 3,))
     db.close()
     build(root)
     assert tree_hashes(root / "site") == tree_hashes(_clean(root, tmp_path))
