@@ -28,10 +28,10 @@ from typing import Any, Iterable
 from repost import __version__, content
 from repost.config import Config
 from repost.content import Page, Post
-from repost.track import Reads, tok_id
+from repost.track import Reads, tok_id, unpack
 
 FOLDER = ".repost-cache"
-FORMAT = 4  # bump when the layout of a table changes
+FORMAT = 5  # bump when the layout of a table changes
 RACY_NS = 2_000_000_000
 ZIP_OVER = 1024  # HTML longer than this is stored compressed
 LIBRARIES = ("markdown-it-py", "markdown-it-pyrs", "nh3", "pygments", "jinja2", "pyyaml", "lxml", "pypinyin")
@@ -41,11 +41,12 @@ CREATE TABLE IF NOT EXISTS sources(rel TEXT PRIMARY KEY, sig TEXT, digest TEXT);
 CREATE TABLE IF NOT EXISTS records(digest TEXT PRIMARY KEY, meta BLOB, body, summary);
 CREATE TABLE IF NOT EXISTS outs(id INTEGER PRIMARY KEY, folder TEXT UNIQUE, state BLOB, stamp BLOB, shape BLOB);
 CREATE TABLE IF NOT EXISTS plans(out INTEGER, n INTEGER, chunk BLOB, PRIMARY KEY(out, n));
-CREATE TABLE IF NOT EXISTS deps(out INTEGER, path TEXT, deps BLOB, PRIMARY KEY(out, path));
-CREATE TABLE IF NOT EXISTS touches(out INTEGER, tok INTEGER, path TEXT, PRIMARY KEY(out, tok, path)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS deps(out INTEGER, path TEXT, toks BLOB, PRIMARY KEY(out, path));
+CREATE TABLE IF NOT EXISTS touches(out INTEGER, tok INTEGER, path TEXT, reads BLOB, PRIMARY KEY(out, tok, path)) WITHOUT ROWID;
 """
 
 
+_NONE = Reads({}, ())
 _WARM: dict[str, tuple[str, dict]] = {}  # db -> (salt, digest -> record): what a long-running process
 # (`repost serve`) already loaded, so that its rebuilds do not unpickle every record again
 
@@ -418,17 +419,10 @@ class BuildCache:
             raise CacheLost(f"the build cache lost part {n} of the saved plan")
         return row[0]
 
-    def deps(self, path: str) -> list[tuple]:
-        row = self.con.execute("SELECT deps FROM deps WHERE out = ? AND path = ?", (self._out_id(), path)).fetchone()
-        return pickle.loads(row[0]) if row and row[0] else []
-
-    def touching(self, tokens: Iterable[tuple]) -> set[str]:
-        """Outputs whose render read any of these objects."""
-        out = self._out_id()
-        found: set[str] = set()
-        for tok in tokens:
-            found.update(p for (p,) in self.con.execute("SELECT path FROM touches WHERE out = ? AND tok = ?", (out, tok_id(tok))))
-        return found
+    def touching(self, tok: tuple) -> list[tuple[str, list]]:
+        """The outputs whose render read this object, each with what it read of it (see `Reads`)."""
+        rows = self.con.execute("SELECT path, reads FROM touches WHERE out = ? AND tok = ?", (self._out_id(), tok_id(tok)))
+        return [(path, unpack(blob)) for path, blob in rows]
 
     def save(self, state: dict[str, Any], stamp: dict | None, rendered: dict[str, Reads], gone: list[str],
              fresh: bool, shape: tuple[bytes, list[bytes]] | None = None) -> None:
@@ -436,25 +430,19 @@ class BuildCache:
         and the site's shape (None: unchanged). `fresh`: nothing was recorded for this folder
         before (no old rows to replace)."""
         out = self._out_id()
-        kept = [path for path in state["outputs"] if path not in rendered]
-        whole = not fresh and len(rendered) > len(kept)  # most pages rendered: rewrite the index whole
-        old = {} if fresh or whole else self._old_touches([*gone, *rendered])
-        touched = {path: set(reads.touched) for path, reads in rendered.items()}
-        if whole:
-            touched.update(self._old_touches(kept))
-        drop = [(out, tok, path) for path, toks in old.items() for tok in toks - touched.get(path, set())]
-        for path, toks in old.items():  # a page rendered again mostly reads what it read before
-            if path in touched:
-                touched[path] -= toks
-        rows = [(out, path, reads.deps) for path, reads in rendered.items()]
-        touches = sorted((out, tok, path) for path, toks in touched.items() for tok in toks)
+        whole = not fresh and all(path in rendered or key == b"static" for path, (key, _) in state["outputs"].items())
+        old = {} if fresh or whole else self._old_touches([*gone, *rendered])  # ids each page touched last time
+        drop = [(out, tok, path) for path, toks in old.items() for tok in toks - rendered.get(path, _NONE).touched.keys()]
+        rows = [(out, path, marshal.dumps(tuple(reads.touched))) for path, reads in rendered.items()]
+        touches = sorted((out, tok, path, blob) for path, reads in rendered.items() for tok, blob in reads.touched.items())
         with self.con:
-            if whole:
+            if whole:  # every page rendered again (a template changed): write the index anew
                 self.con.execute("DELETE FROM touches WHERE out = ?", (out,))
+                self.con.execute("DELETE FROM deps WHERE out = ?", (out,))
             self.con.executemany("DELETE FROM touches WHERE out = ? AND tok = ? AND path = ?", drop)
             self.con.executemany("DELETE FROM deps WHERE out = ? AND path = ?", ((out, path) for path in gone))
             self.con.executemany("INSERT OR REPLACE INTO deps VALUES (?, ?, ?)", rows)
-            self.con.executemany("INSERT OR IGNORE INTO touches VALUES (?, ?, ?)", touches)
+            self.con.executemany("INSERT OR REPLACE INTO touches VALUES (?, ?, ?, ?)", touches)
             self.con.execute("UPDATE outs SET state = ?, stamp = ? WHERE id = ?",
                              (_pack_state(state), pickle.dumps(stamp) if stamp else None, out))
             if shape is not None:
@@ -463,13 +451,13 @@ class BuildCache:
                 self.con.executemany("INSERT INTO plans VALUES (?, ?, ?)", ((out, n, c) for n, c in enumerate(shape[1])))
 
     def _old_touches(self, paths: list[str]) -> dict[str, set[int]]:
-        """The touched-object ids these outputs recorded last time (from their deps)."""
+        """The ids of the objects these outputs read last time."""
         out, found = self._out_id(), {}
         for i in range(0, len(paths), 900):
             chunk = paths[i:i + 900]
             marks = ",".join("?" * len(chunk))
-            for path, blob in self.con.execute(f"SELECT path, deps FROM deps WHERE out = ? AND path IN ({marks})", (out, *chunk)):
-                found[path] = {tok_id(tok) for tok, _, _ in pickle.loads(blob)}
+            for path, blob in self.con.execute(f"SELECT path, toks FROM deps WHERE out = ? AND path IN ({marks})", (out, *chunk)):
+                found[path] = set(marshal.loads(blob))
         return found
 
     def forget_outputs(self) -> None:

@@ -329,11 +329,12 @@ class LastBuild:
             last = outputs.get(path)
             if last is None or (keys is not None and last[0] != keys[i]):
                 todo.add(i)
-        if self.valid and self.changed:
-            for path in self.cache.touching(self.changed):
-                i = where.get(path)
-                if i is not None and i not in todo and self.tracker.stale(self.cache.deps(path), self.changed):
-                    todo.add(i)
+        if self.valid:
+            for tok in self.changed:
+                for path, entries in self.cache.touching(tok):
+                    i = where.get(path)
+                    if i is not None and i not in todo and self.tracker.stale(tok, entries):
+                        todo.add(i)
         base, stat = os.path.join(str(self.out_dir), ""), os.stat
         for path, i in where.items():  # deleted or edited by hand since: out_stat, inlined (a big site has many)
             if i not in todo:

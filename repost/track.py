@@ -12,6 +12,7 @@ digested asset ("asset",). A read of the whole object (str(), repr()) is the att
 from __future__ import annotations
 
 import hashlib
+import marshal
 import os
 import pickle
 from collections.abc import Mapping
@@ -100,13 +101,26 @@ def fingerprint(value: Any, memo: dict[int, str] | None = None) -> bytes:
 
 @dataclass(frozen=True)
 class Reads:
-    """What one page read: its deps [(token, name, fingerprint)] pickled, the ids of the objects it
-    touched, and its reads of derived objects (site, tags...) for the build's table of facts.
-    Compact, so that a big build does not hold a million small tuples."""
+    """What one page read, by object: for each object's id (`tok_id`), its reads packed
+    [(token, ((name, fingerprint), ...))]; and its reads of derived objects (site, tags...) for
+    the build's table of facts. Compact, so that a big build does not hold a million small tuples.
+    Stored one row per (object, page), so a later build checks a page against a changed object
+    without reading anything else the page read."""
 
-    deps: bytes
-    touched: tuple[int, ...]
+    touched: dict[int, bytes]
     facts: tuple[tuple, ...]
+
+
+def pack(value: Any) -> bytes:
+    """marshal (fast) for the plain tuples and strings reads are made of, else pickle."""
+    try:
+        return b"M" + marshal.dumps(value)
+    except ValueError:
+        return b"P" + pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def unpack(blob: bytes) -> Any:
+    return marshal.loads(blob[1:]) if blob[:1] == b"M" else pickle.loads(blob[1:])
 
 
 def tok_id(tok: tuple) -> int:
@@ -149,11 +163,15 @@ class Tracker:
     def end(self) -> "Reads":
         """What the page just rendered read, ready to store."""
         reads, self.reads = self.reads or {}, None
-        deps = [(tok, name, self._fp(tok, name, value)) for (tok, name), value in reads.items()]
-        ids = self._ids
-        touched = tuple({ids[tok] if tok in ids else ids.setdefault(tok, tok_id(tok)) for tok, _ in reads})
-        facts = tuple(dep for dep in deps if dep[0][0] not in SOURCE_KINDS)
-        return Reads(pickle.dumps(deps, protocol=pickle.HIGHEST_PROTOCOL), touched, facts)
+        by_tok: dict[tuple, list] = {}
+        for (tok, name), value in reads.items():
+            by_tok.setdefault(tok, []).append((name, self._fp(tok, name, value)))
+        ids, by_id = self._ids, {}
+        for tok, pairs in by_tok.items():
+            i = ids[tok] if tok in ids else ids.setdefault(tok, tok_id(tok))
+            by_id.setdefault(i, []).append((tok, tuple(pairs)))
+        facts = tuple((tok, name, fp) for tok, pairs in by_tok.items() if tok[0] not in SOURCE_KINDS for name, fp in pairs)
+        return Reads({i: pack(entries) for i, entries in by_id.items()}, facts)
 
     def read(self, tok: tuple, name: Any, value: Any) -> None:
         if self.reads is not None and (tok, name) not in self.reads:
@@ -200,9 +218,10 @@ class Tracker:
 
     # -- checking a stored page against this build
 
-    def stale(self, deps: list[tuple], changed: set[tuple]) -> bool:
-        """True when a read of a changed object now gives a different value."""
-        return any(tok in changed and self.current(tok, name) != fp for tok, name, fp in deps)
+    def stale(self, tok: tuple, entries: list[tuple]) -> bool:
+        """True when a page's reads of `tok` (its `Reads.touched` entries for tok's id) now give a
+        different value."""
+        return any(t == tok and any(self.current(tok, name) != fp for name, fp in pairs) for t, pairs in entries)
 
     def current(self, tok: tuple, name: Any) -> bytes:
         """The fingerprint `name` of `tok` has in this build."""
