@@ -380,7 +380,7 @@ def _pre_lxml_rebuilds(fragment: str) -> bool:
         body = fragment.find(">", start) + 1
         end = fragment.find("</pre>", body)
         end = len(fragment) if end < 0 else end
-        if fragment.startswith("\n", body) or _BLOCK_IN_PRE.search(fragment, body, end):
+        if not body or fragment.startswith("\n", body) or _BLOCK_IN_PRE.search(fragment, body, end):
             return True
         start = fragment.find("<pre", end)
     return False

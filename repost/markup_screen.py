@@ -211,6 +211,7 @@ def _code_span_risk(lined: str) -> bool:
     tick = lined.find("`")
     while tick >= 0:
         start, end = lined.rfind("\n", 0, tick) + 1, lined.find("\n", tick)
+        end = len(lined) if end < 0 else end  # the fence cut may have taken the last newline
         line = lined[start:end]
         if not _FENCE_LINE.match(line):  # a fence in a container is not inline text
             if "\\`" in line or "<" in line and _TAG_WITH_TICK.search(line):

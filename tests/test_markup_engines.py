@@ -153,6 +153,17 @@ def test_deep_big_or_odd_documents_go_to_the_reference(text):
     assert markup.render_markdown(text, timeout=None) == reference(text)
 
 
+@pytest.mark.timeout(20)
+@pytest.mark.parametrize("text", [
+    "**|---|&```\n```\n",  # a fence at the very end: the screen once looped forever on it
+    "```\n", "x\n```", "`", "[`\n```", "~~~", "\n" * 3 + "```py\n" + "`" * 5,
+], ids=repr)
+def test_the_screen_ends_on_texts_that_end_in_a_fence(text):
+    markup_screen._last = (None, False)
+    markup_screen.fast_enough(text)
+    assert markup.render_markdown(text) == reference(text)
+
+
 def test_shallow_documents_take_the_fast_path():
     for text in [">" * 15 + " x", "> " * 8 + "x", "- " * 8 + "x", "                    deep code indent", "----------------------",
                  "`a` [b](c) `d`", "[a] `b`", "```\n[ `\n```\n", "***bold italic***"]:
