@@ -431,10 +431,17 @@ class BuildCache:
         before (no old rows to replace)."""
         out = self._out_id()
         whole = not fresh and all(path in rendered or key == b"static" for path, (key, _) in state["outputs"].items())
-        old = {} if fresh or whole else self._old_touches([*gone, *rendered])  # ids each page touched last time
-        drop = [(out, tok, path) for path, toks in old.items() for tok in toks - rendered.get(path, _NONE).touched.keys()]
-        rows = [(out, path, marshal.dumps(tuple(reads.touched))) for path, reads in rendered.items()]
-        touches = sorted((out, tok, path, blob) for path, reads in rendered.items() for tok, blob in reads.touched.items())
+        old = {} if fresh or whole else self._old_touches([*gone, *rendered])  # what each page read last time
+        drop = [(out, tok, path) for path, toks in old.items() for tok in toks.keys() - rendered.get(path, _NONE).touched.keys()]
+        rows, touches = [], []
+        for path, reads in rendered.items():
+            before, sums = old.get(path, {}), {}
+            for tok, blob in reads.touched.items():
+                sums[tok] = hashlib.blake2b(blob, digest_size=8).digest()
+                if before.get(tok) != sums[tok]:  # a page rendered again mostly read the same as before
+                    touches.append((out, tok, path, blob))
+            rows.append((out, path, marshal.dumps(sums)))
+        touches.sort()
         with self.con:
             if whole:  # every page rendered again (a template changed): write the index anew
                 self.con.execute("DELETE FROM touches WHERE out = ?", (out,))
@@ -450,14 +457,14 @@ class BuildCache:
                 self.con.execute("DELETE FROM plans WHERE out = ?", (out,))
                 self.con.executemany("INSERT INTO plans VALUES (?, ?, ?)", ((out, n, c) for n, c in enumerate(shape[1])))
 
-    def _old_touches(self, paths: list[str]) -> dict[str, set[int]]:
-        """The ids of the objects these outputs read last time."""
+    def _old_touches(self, paths: list[str]) -> dict[str, dict[int, bytes]]:
+        """What these outputs read last time: object id -> digest of the reads stored in its row."""
         out, found = self._out_id(), {}
         for i in range(0, len(paths), 900):
             chunk = paths[i:i + 900]
             marks = ",".join("?" * len(chunk))
             for path, blob in self.con.execute(f"SELECT path, toks FROM deps WHERE out = ? AND path IN ({marks})", (out, *chunk)):
-                found[path] = set(marshal.loads(blob))
+                found[path] = marshal.loads(blob)
         return found
 
     def forget_outputs(self) -> None:
