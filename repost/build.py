@@ -107,6 +107,7 @@ def _build(config: Config, drafts: bool, output: Path | None, ui: UI, clean: boo
                     digests = template_digests(env, {o.template for o in plan}, cache.template_refs)
                     keys = [output_key(tracker, o, digests[o.template]) for o in plan]
                     todo = last.to_render(paths, keys)
+                writer.expect(len(todo))
                 rendered = render_pages(config, env, tracker, plan, todo, keys, writer)
                 writer.keep_all(path for path in paths if path not in rendered)
                 for rel, src in sorted(statics.items()):
@@ -151,7 +152,7 @@ def render_pages(config: Config, env: jinja2.Environment, tracker: Tracker, plan
             data = render.render_output(env, replace(out, context={k: tracker.wrap(v) for k, v in out.context.items()}), shared)
         finally:
             reads = tracker.end()
-        return i, (stage(writer.output, temp, out.path, data) if temp is not None else data), reads
+        return i, (stage(writer, out.path, data) if temp is not None else data), reads
 
     done: dict[str, tuple[bytes, Reads]] = {}
     for result in parallel.run(job, sorted(todo, key=lambda i: -_weight(plan[i])), parallel=forked):

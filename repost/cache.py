@@ -34,6 +34,7 @@ FOLDER = ".repost-cache"
 FORMAT = 5  # bump when the layout of a table changes
 RACY_NS = 2_000_000_000
 ZIP_OVER = 1024  # HTML longer than this is stored compressed
+TOUCH_BATCH = 50_000  # index rows written per sorted batch
 LIBRARIES = ("markdown-it-py", "markdown-it-pyrs", "nh3", "pygments", "jinja2", "pyyaml", "lxml", "pypinyin")
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta(k TEXT PRIMARY KEY, v BLOB);
@@ -46,7 +47,6 @@ CREATE TABLE IF NOT EXISTS touches(out INTEGER, tok INTEGER, path TEXT, reads BL
 """
 
 
-_NONE = Reads({}, ())
 _WARM: dict[str, tuple[str, dict]] = {}  # db -> (salt, digest -> record): what a long-running process
 # (`repost serve`) already loaded, so that its rebuilds do not unpickle every record again
 
@@ -432,24 +432,31 @@ class BuildCache:
         out = self._out_id()
         whole = not fresh and all(path in rendered or key == b"static" for path, (key, _) in state["outputs"].items())
         old = {} if fresh or whole else self._old_touches([*gone, *rendered])  # what each page read last time
-        drop = [(out, tok, path) for path, toks in old.items() for tok in toks.keys() - rendered.get(path, _NONE).touched.keys()]
-        rows, touches = [], []
-        for path, reads in rendered.items():
-            before, sums = old.get(path, {}), {}
-            for tok, blob in reads.touched.items():
-                sums[tok] = hashlib.blake2b(blob, digest_size=8).digest()
-                if before.get(tok) != sums[tok]:  # a page rendered again mostly read the same as before
-                    touches.append((out, tok, path, blob))
-            rows.append((out, path, marshal.dumps(sums)))
-        touches.sort()
+        drop = [(out, tok, path) for path in gone for tok in old.get(path, {})]
         with self.con:
             if whole:  # every page rendered again (a template changed): write the index anew
                 self.con.execute("DELETE FROM touches WHERE out = ?", (out,))
                 self.con.execute("DELETE FROM deps WHERE out = ?", (out,))
-            self.con.executemany("DELETE FROM touches WHERE out = ? AND tok = ? AND path = ?", drop)
             self.con.executemany("DELETE FROM deps WHERE out = ? AND path = ?", ((out, path) for path in gone))
+            rows, touches = [], []
+            for path, reads in rendered.items():
+                before, sums = old.get(path), {}
+                for tok, blob in marshal.loads(reads.touched):
+                    if before is None:  # nothing to compare with: no digest needed
+                        sums[tok] = b""
+                        touches.append((out, tok, path, blob))
+                        continue
+                    sums[tok] = hashlib.blake2b(blob, digest_size=8).digest()
+                    if before.get(tok) != sums[tok]:  # a page rendered again mostly read the same as before
+                        touches.append((out, tok, path, blob))
+                rows.append((out, path, marshal.dumps(sums)))
+                drop.extend((out, tok, path) for tok in (before or {}).keys() - sums.keys())
+                if len(touches) > TOUCH_BATCH:  # sorted batches: the index is clustered; memory bounded
+                    self.con.executemany("INSERT OR REPLACE INTO touches VALUES (?, ?, ?, ?)", sorted(touches))
+                    touches.clear()
+            self.con.executemany("DELETE FROM touches WHERE out = ? AND tok = ? AND path = ?", drop)
             self.con.executemany("INSERT OR REPLACE INTO deps VALUES (?, ?, ?)", rows)
-            self.con.executemany("INSERT OR REPLACE INTO touches VALUES (?, ?, ?, ?)", touches)
+            self.con.executemany("INSERT OR REPLACE INTO touches VALUES (?, ?, ?, ?)", sorted(touches))
             self.con.execute("UPDATE outs SET state = ?, stamp = ? WHERE id = ?",
                              (_pack_state(state), pickle.dumps(stamp) if stamp else None, out))
             if shape is not None:

@@ -101,13 +101,13 @@ def fingerprint(value: Any, memo: dict[int, str] | None = None) -> bytes:
 
 @dataclass(frozen=True)
 class Reads:
-    """What one page read, by object: for each object's id (`tok_id`), its reads packed
-    [(token, ((name, fingerprint), ...))]; and its reads of derived objects (site, tags...) for
-    the build's table of facts. Compact, so that a big build does not hold a million small tuples.
-    Stored one row per (object, page), so a later build checks a page against a changed object
-    without reading anything else the page read."""
+    """What one page read, by object: marshalled [(object id (`tok_id`), packed [(token, ((name,
+    fingerprint), ...))])]; and its reads of derived objects (site, tags...) for the build's table
+    of facts. One blob per page, so that a big build does not hold a million small objects; the
+    cache stores each packed part in the row of its (object, page), so that a later build checks
+    a page against a changed object without reading anything else the page read."""
 
-    touched: dict[int, bytes]
+    touched: bytes
     facts: tuple[tuple, ...]
 
 
@@ -171,7 +171,7 @@ class Tracker:
             i = ids[tok] if tok in ids else ids.setdefault(tok, tok_id(tok))
             by_id.setdefault(i, []).append((tok, tuple(pairs)))
         facts = tuple((tok, name, fp) for tok, pairs in by_tok.items() if tok[0] not in SOURCE_KINDS for name, fp in pairs)
-        return Reads({i: pack(entries) for i, entries in by_id.items()}, facts)
+        return Reads(marshal.dumps([(i, pack(entries)) for i, entries in by_id.items()]), facts)
 
     def read(self, tok: tuple, name: Any, value: Any) -> None:
         if self.reads is not None and (tok, name) not in self.reads:

@@ -31,7 +31,7 @@ OLD_PREFIX = ".repost-old-"
 PATCH_MIN_FILES = 256  # below this many files, linking a whole new tree is cheap enough
 PATCH_MAX_CHANGES = 1000  # above this many changed files, swap a whole new tree
 _TRASH = itertools.count()
-STAGED = ".staged"  # changed files wait in the temp folder flat, under hashed names: no folder per file
+STAGED = ".staged"  # a small change waits in the temp folder flat, under hashed names: no folder per file
 
 
 def _flat(rel: str) -> str:
@@ -67,6 +67,7 @@ class Writer:
     changed: list[str] = field(default_factory=list)
     swapped: bool = False
     later: Callable[[Callable[[], None]], None] | None = None  # runs cleanup nothing waits for (a server)
+    flat: bool = True  # see `expect`
     _unchanged: list[str] = field(default_factory=list)
     _seen: set[str] = field(default_factory=set)
     _temp: Path | None = None
@@ -82,7 +83,7 @@ class Writer:
             self._unchanged.append(rel)
             return
         self._begin()
-        target = self._temp / STAGED / _flat(rel)
+        target = self.staging(rel)
         self._io(rel, lambda: target.write_bytes(data))
         self.changed.append(rel)
 
@@ -93,7 +94,7 @@ class Writer:
             self._unchanged.append(rel)
             return
         self._begin()
-        target = self._temp / STAGED / _flat(rel)
+        target = self.staging(rel)
         self._io(rel, lambda: shutil.copyfile(source, target))
         self.changed.append(rel)
 
@@ -109,6 +110,19 @@ class Writer:
             raise ContentError(None, None, "two outputs want the same file")
         self._seen.update(rels)
         self._unchanged.extend(rels)
+
+    def expect(self, count: int) -> None:
+        """About `count` files will change: a whole new tree (stage each file at its place in it)
+        or a few renamed into the output (stage them flat)."""
+        self.flat = self.known is not None and len(self.known) >= PATCH_MIN_FILES and count <= PATCH_MAX_CHANGES
+
+    def staging(self, rel: str) -> Path:
+        """Where a changed file is written until the commit (also called in worker processes)."""
+        if self.flat:
+            return self._temp / STAGED / _flat(rel)
+        target = self._temp / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        return target
 
     def prepare(self) -> Path:
         """The staging folder, created now: worker processes write into it with `stage`."""
@@ -168,8 +182,9 @@ class Writer:
         moved: list[str] = []
         try:
             staged = self._temp / STAGED
-            for rel in self.changed:
-                os.replace(staged / _flat(rel), self._target(rel))
+            if self.flat:
+                for rel in self.changed:
+                    os.replace(staged / _flat(rel), self._target(rel))
             staged.rmdir()
             self._move_preserved(self.output, self._temp, moved=moved)
             old = swap_in(self._temp, self.output)
@@ -189,7 +204,7 @@ class Writer:
         undo: list = []
         try:
             for rel in self.changed:
-                target, new = self.output / rel, self._temp / STAGED / _flat(rel)
+                target, new = self.output / rel, self._temp / STAGED / _flat(rel) if self.flat else self._temp / rel
                 _make_parents(target.parent, self.output, undo)
                 if not os.path.lexists(target):
                     os.replace(new, target)
@@ -280,14 +295,15 @@ class Writer:
         return moved
 
 
-def stage(output: Path, temp: Path, rel: str, data: bytes) -> bool:
-    """Write `data` into the staging folder unless the output already holds these bytes; True if
-    written. Safe to call from worker processes (the parent then calls `Writer.adopt`)."""
+def stage(writer: Writer, rel: str, data: bytes) -> bool:
+    """Write `data` where the writer stages `rel` unless the output already holds these bytes;
+    True if written. Safe to call from worker processes (the parent then calls `Writer.adopt`)."""
+    output = writer.output
     old = output / rel
     if old.is_file() and not old.is_symlink() and _same_bytes(old, data):
         return False
-    target = temp / STAGED / _flat(rel)
     try:
+        target = writer.staging(rel)
         target.write_bytes(data)
     except OSError as exc:
         reason = "disk full" if exc.errno == errno.ENOSPC else (exc.strerror or str(exc))
