@@ -133,8 +133,11 @@ def _alt_risk(text: str) -> bool:
 
 def _inline_tildes(text: str) -> bool:
     """A run of three or more '~' that is not a fence: markdown-it-py splits it for strikethrough."""
+    line_start = seen = 0
     for match in _TILDES.finditer(text):
-        if not _CONTAINER_PREFIX.fullmatch(text, text.rfind("\n", 0, match.start()) + 1, match.start()):
+        newline = text.rfind("\n", seen, match.start())  # each stretch of text is looked at once
+        line_start, seen = (newline + 1 if newline >= 0 else line_start), match.start()
+        if not _CONTAINER_PREFIX.fullmatch(text, line_start, match.start()):
             return True
     return False
 
@@ -142,9 +145,10 @@ def _inline_tildes(text: str) -> bool:
 def _lazy_ordered_item(lined: str) -> bool:
     """An ordered item not numbered 1 right under a blockquote's paragraph or a table: markdown-it-py
     ends the blockquote or table, the Rust engine (like CommonMark) reads a lazy line or a row."""
+    checked = 0  # the lines above the previous item are known to be clean
     for match in _ORDERED_NOT_ONE.finditer(lined):
         end = match.start()  # the newline before the item
-        while end > 0:  # the lines of the paragraph above, up to a blank line
+        while end > checked:  # the lines of the paragraph above, up to a blank line
             start = lined.rfind("\n", 0, end) + 1
             line = lined[start:end]
             if not line.strip():
@@ -152,6 +156,7 @@ def _lazy_ordered_item(lined: str) -> bool:
             if "|" in line or _QUOTE.match(line):
                 return True
             end = start - 1
+        checked = match.start()
     return False
 
 
@@ -177,6 +182,7 @@ def _odd_table(lined: str) -> bool:
     continuation for markdown-it-py, a table for the Rust engine)."""
     if "|" not in lined and ":-" not in lined and "-:" not in lined:
         return False
+    quote = _QUOTE_LINE.search(lined) if ">" in lined else None
     for match in _DELIMITER_ROW.finditer(lined):
         row_start = match.start()  # the newline before the row
         head_start = lined.rfind("\n", 0, row_start)
@@ -186,7 +192,7 @@ def _odd_table(lined: str) -> bool:
         if ("|" in head) != ("|" in row or ":" in row):
             return True
         above = lined[lined.rfind("\n", 0, head_start) + 1:head_start] if head_start > 0 else ""
-        if above.strip() and _QUOTE_LINE.search(lined, 0, head_start + 1):
+        if above.strip() and quote is not None and quote.start() < head_start:
             return True
     return False
 

@@ -164,6 +164,31 @@ def test_the_screen_ends_on_texts_that_end_in_a_fence(text):
     assert markup.render_markdown(text) == reference(text)
 
 
+@pytest.mark.timeout(60)
+def test_every_check_of_the_screen_is_linear():
+    """A quadratic check would take minutes on these 200,000-character repeats. Each check is
+    called on its own: fast_enough stops at the first that fails."""
+    units = ["![", "<!--", "`", "[`", "~~~", "\n2. ", "|-\n", "> x\n", "<pre", "a\n```\n", "``  \n", "**🎉",
+             "\n> a\n2. ", "|a|\n|-|\n", "[a]: \\", "  - \n", "x `a\n", "> |a|\n|-|\n", "[a `b` ", "\t> ",
+             "<!-- -- ", "![a&", "~~~ x ~~~\n", "1. a\n", " ~~~ ", "`a` ", "`` a`", "x\n2. \n"]
+    checks = [markup_screen._symbol_flank, markup_screen._alt_risk, markup_screen._inline_tildes,
+              markup_screen._new_comment]
+    lined_checks = [markup_screen._lazy_ordered_item, markup_screen._odd_table, markup_screen._code_span_risk]
+    patterns = [markup_screen._DEEP, markup_screen._DEEP_TABS, markup_screen._ODD_LINE, markup_screen._TAB_AFTER_QUOTE,
+                markup_screen._UNICODE_SPACE, markup_screen._REF_BACKSLASH, markup_screen._LOWER_DECLARATION]
+    for unit in units:
+        text = unit * (200_000 // len(unit))
+        lined = f"\n{text}\n"
+        for check in checks:
+            check(text)
+        for check in lined_checks:
+            check(lined)
+        for pattern in patterns:
+            pattern.search(lined)
+        markup_screen._last = (None, False)
+        markup_screen.fast_enough(text)
+
+
 def test_shallow_documents_take_the_fast_path():
     for text in [">" * 15 + " x", "> " * 8 + "x", "- " * 8 + "x", "                    deep code indent", "----------------------",
                  "`a` [b](c) `d`", "[a] `b`", "```\n[ `\n```\n", "***bold italic***"]:
