@@ -58,10 +58,11 @@ _DELIMITER_ROW = re.compile(r"\n[ \t>]*[|: \t-]*-[|: \t-]*(?=\n)")
 _QUOTE_LINE = re.compile(r"\n[ \t>*+\d.)-]*>")
 _QUOTE = re.compile(r"[ \t>*+\d.)-]*>")
 _TICKS = re.compile(r"`+")
+_INDENTED_BLOCK = re.compile(r"\n(?:[ \t]+|[ \t]*([*+-]|\d{1,9}[.)])[ \t]+)(?:(```|~~~)|<[A-Za-z/!?])")
 _TAG_WITH_TICK = re.compile(r"<[A-Za-z/!?][^<>]*`")  # raw HTML hides its backticks from code spans
 _FENCE_LINE = re.compile(r"(?: {0,3}(?:>|[*+-] |\d{1,9}[.)] ))* {0,3}(?:`{3,}[^`]*|~{3,}.*)$")
 # A fence that opens at column 0 belongs to no container: it ends at its closing fence or at the end.
-_TOP_FENCE = re.compile(r"\n(`{3,})[^`\n]*(?:\n(?! {0,3}\1`*[ \t]*(?:\n|\Z)).*)*(?:\n {0,3}\1`*[ \t]*(?=\n|\Z))?"
+_TOP_FENCE = re.compile(r"\n(`{3,})[^`\n]*(?=\n|\Z)(?:\n(?! {0,3}\1`*[ \t]*(?:\n|\Z)).*)*(?:\n {0,3}\1`*[ \t]*(?=\n|\Z))?"
                         r"|\n(~{3,})[^\n]*(?:\n(?! {0,3}\2~*[ \t]*(?:\n|\Z)).*)*(?:\n {0,3}\2~*[ \t]*(?=\n|\Z))?")
 
 _last: tuple[str | None, bool] = (None, False)  # render_markdown asks twice about the same text
@@ -74,6 +75,7 @@ def fast_enough(text: str) -> bool:
     if last[0] is text:
         return last[1]
     lined = f"\n{text}\n"
+    unfenced = _TOP_FENCE.sub("", lined) if "```" in text or "~~~" in text else lined
     answer = (
         len(text) <= MAX_CHARS
         and text.count("*") + text.count("_") + text.count("~") <= MAX_DELIMITERS
@@ -91,7 +93,8 @@ def fast_enough(text: str) -> bool:
         and not ("~~~" in text and _inline_tildes(text))
         and not ((">" in text or "|" in text) and _lazy_ordered_item(lined))
         and not ("![" in text and _alt_risk(text))
-        and not ("`" in text and _code_span_risk(lined))
+        and not _interrupted_item(unfenced)
+        and not ("`" in text and _code_span_risk(unfenced))
     )
     _last = (text, answer)
     return answer
@@ -160,6 +163,23 @@ def _lazy_ordered_item(lined: str) -> bool:
     return False
 
 
+def _interrupted_item(lined: str) -> bool:
+    """An indented fence or HTML block right under a line of text: in a tight list item,
+    markdown-it-py writes it straight after the paragraph's text, the Rust engine after a newline.
+    (Checked on the text without its column-0 fences.)"""
+    fence = ""  # the marker of the indented fence we are in
+    for match in _INDENTED_BLOCK.finditer(lined):
+        item, marker = match.groups()
+        if fence:
+            fence = "" if marker == fence else fence  # its closing line, or a line inside it
+            continue
+        above = lined[lined.rfind("\n", 0, match.start()) + 1:match.start()]
+        if not item and above.strip():  # (an item that starts with the block has no text above it)
+            return True
+        fence = marker or ""
+    return False
+
+
 def _new_comment(text: str) -> bool:
     """An HTML comment only CommonMark 0.31 accepts: `<!-->`, `<!--->`, or '--' inside."""
     i = text.find("<!--")
@@ -198,8 +218,8 @@ def _odd_table(lined: str) -> bool:
 
 
 def _code_span_risk(lined: str) -> bool:
-    """Code spans the engines read differently, line by line (cells split at '|'), outside fences
-    that open at column 0 and fence lines:
+    """Code spans the engines read differently, line by line (cells split at '|'), in the text
+    without the fences that open at column 0, skipping fence lines:
 
     - a span of spaces only, on one line or two (markdown-it-py keeps them all, the Rust engine
       strips one each side);
@@ -211,8 +231,6 @@ def _code_span_risk(lined: str) -> bool:
     A panic that still slips through is caught and the reference engine renders the document
     (Rust prints the panic).
     """
-    if "```" in lined or "~~~" in lined:
-        lined = _TOP_FENCE.sub("", lined)
     strict = "[" in lined or ">" in lined and _QUOTE_LINE.search(lined) is not None
     tick = lined.find("`")
     while tick >= 0:

@@ -106,6 +106,7 @@ _block = st.one_of(
         "<div>\n<p>html block</p>\n</div>", "<h3>raw</h3>", "<!--more-->", "<!-- c -->", "| a | b |\n|---|---|\n| 1 | 2 |",
         "> quote\n> more", "- a\n- b\n  - c", "1. one\n2. two", "---", "    code block", "[x]: http://x.example",
         "para with [x] and ![i](i.png) and <span>s</span>", "a  \nb", "<script>alert(1)</script>", "***", "- [ ] task",
+        "intro:\n```py\nx = 1\n```", "intro:\n<div>\nx\n</div>", "> a\n2. b", "| a |\n|---|\n| 1 |\n2. x",
     ]),
     st.text(alphabet=st.sampled_from(list("ab中 *_`#[]()<>!|-~\\&;\n\t\xa0\u3000")), max_size=30),
 )
@@ -147,6 +148,7 @@ def test_a_panic_that_slips_through_falls_back_to_the_reference(monkeypatch):
     "\t" * 5 + "- x", "*a " * 11000 + "b", "[" * 60000, "x" * (markup_screen.MAX_CHARS + 1),
     '<p data-sourcepos="1:1-1:1">x</p>\n', "<div>\nno final newline\n</div>", "```\nunclosed",
     "a <!-- x -- y --> b\n", "a <!--> b\n", ">\t<a>\n", ">x\n- \n", "<!doctype html>\n", "x\n|-\n", "x|\n--\n",
+    "- x\n  ```\n  y\n  ```\n", "- x\n  <div>\n", "a *© b*\n", "![a&amp;b](u)\n", "``  \n``\n", "\xa0a\n",
 ], ids=lambda text: repr(text[:12]))
 def test_deep_big_or_odd_documents_go_to_the_reference(text):
     assert not markup.fast_enough(text)
