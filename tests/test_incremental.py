@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 
 from conftest import build, make_site, post, tree_hashes
 from repost import cache, parallel, write
+from repost.ui import UI
 
 SITE = "site-root"
 LAYOUT_SIDEBAR = """{% extends "base.html" %}
@@ -140,6 +141,17 @@ def clean_build(root: Path, where: Path) -> dict[str, str]:
     return tree_hashes(where / "site")
 
 
+class Notes(UI):
+    """A quiet UI that keeps the -v lines (why model and plan were made again, ...)."""
+
+    def __init__(self):
+        super().__init__(quiet=True)
+        self.notes: list[str] = []
+
+    def detail(self, msg: str) -> None:
+        self.notes.append(msg)
+
+
 @pytest.fixture(params=["digest", "stat"])
 def trust(request, monkeypatch):
     """'stat': trust stat signatures at once (edits bump mtime with os.utime)."""
@@ -162,14 +174,16 @@ def test_each_kind_of_edit_equals_a_clean_build(tmp_path, trust, op):
     build(site.root)
     for i in range(3):
         site.apply((op, i + 1))
-        result = build(site.root)
-        assert tree_hashes(site.root / "site") == clean_build(site.root, tmp_path / f"clean{i}"), (op, i)
+        ui = Notes()
+        result = build(site.root, ui=ui)
+        got, clean = tree_hashes(site.root / "site"), clean_build(site.root, tmp_path / f"clean{i}")
+        assert got == clean, (op, i, [p for p in sorted(got.keys() | clean.keys()) if got.get(p) != clean.get(p)], ui.notes)
         if op == "noop":
             assert result.changed == [] and result.removed == [] and result.rendered == 0
         if trust == "stat" and op in SHAPELESS:  # templates and static files old enough to trust
-            assert result.reused, (op, i)
+            assert result.reused, (op, i, ui.notes)
         elif result.changed:  # a real change to anything but a post's text: model and plan made again
-            assert not result.reused, (op, i)
+            assert not result.reused, (op, i, ui.notes)
 
 
 def test_a_body_edit_renders_only_what_shows_the_body(tmp_path):
@@ -221,8 +235,11 @@ def test_any_sequence_of_edits_equals_a_clean_build(tmp_path_factory, monkeypatc
         build(site.root)
         for step, op in enumerate(ops):
             site.apply(op)
-            build(site.root)
-            assert tree_hashes(site.root / "site") == clean_build(site.root, tmp / "clean"), (ops[:step + 1], patch, forked)
+            ui = Notes()
+            build(site.root, ui=ui)
+            got, clean = tree_hashes(site.root / "site"), clean_build(site.root, tmp / "clean")
+            assert got == clean, (ops[:step + 1], patch, forked, ui.notes,
+                                  [p for p in sorted(got.keys() | clean.keys()) if got.get(p) != clean.get(p)])
 
 
 # ---- the saved shape (model and plan reused when an edit moves nothing) -------------------------
