@@ -16,7 +16,7 @@ import time
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import AbstractSet as Set, Any
 
 from repost import content, parallel, shape
 from repost.cache import STUBS, BuildCache, out_stat, record_row, signature, source_digest
@@ -38,7 +38,7 @@ class Inputs:
     posts: list[Path]
     pages: list[Path]
     statics: dict[str, Path]
-    sigs: dict[Path, str | None]  # each source's trusted stat signature (None: too fresh, or gone)
+    sigs: list[str | None]  # the trusted stat signature of each of posts + pages (None: too fresh, or gone)
     stamp: str | None  # all of them: the last build's stamp means nothing changed
     env: str | None  # templates, static files and --drafts: what a saved shape depends on but sources
 
@@ -48,25 +48,26 @@ def stat_inputs(config: Config, posts: list[Path], pages: list[Path], statics: d
     trusted). Config and code are in the cache's salt."""
     now = time.time_ns()
     h = hashlib.blake2b(f"{drafts}\n".encode(), digest_size=16)
-    env_ok = _feed(h, [*statics.values(), *_template_files(config)], now, {})
+    env_ok = _feed(h, [*statics.values(), *_template_files(config)], now, [])
     env = h.hexdigest() if env_ok else None
-    sigs: dict[Path, str | None] = {}
+    sigs: list[str | None] = []
     ok = _feed(h, [*posts, *pages], now, sigs) and env_ok
     return Inputs(posts, pages, statics, sigs, h.hexdigest() if ok else None, env)
 
 
-def _feed(h: Any, paths: list, now: int, sigs: dict) -> bool:
-    ok = True
+def _feed(h: Any, paths: list, now: int, sigs: list) -> bool:
+    ok, parts = True, []
     for path in paths:
         try:
             sig = signature(os.stat(path), now)
         except OSError:
             sig = None
-        sigs[path] = sig
+        sigs.append(sig)
         if sig is None:
             ok = False
         elif ok:
-            h.update(f"{path}\0{sig}\n".encode("utf-8", "surrogateescape"))
+            parts.append(f"{path}\0{sig}\n")
+    h.update("".join(parts).encode("utf-8", "surrogateescape"))
     return ok
 
 
@@ -118,9 +119,10 @@ def parse_sources(config: Config, cache: BuildCache, inputs: Inputs) -> Sources:
     known = cache.source_digests()
     entries: list[_Entry] = []
     errors: dict[int, ContentError] = {}
+    sigs = iter(inputs.sigs)
     for kind, folder, files in (("post", config.paths.posts, inputs.posts), ("page", config.paths.pages, inputs.pages)):
-        for path, rel in zip(files, _rels(config, folder, files)):
-            entry = _Entry(kind, path, rel, inputs.sigs.get(path))
+        for path, rel, sig in zip(files, _rels(config, folder, files), sigs):
+            entry = _Entry(kind, path, rel, sig)
             try:
                 _identify(entry, known.get(rel))
             except ContentError as exc:
@@ -259,13 +261,15 @@ class LastBuild:
             state = None
         self.valid = state is not None
         self.outputs: dict[str, tuple[bytes, str | None]] = state["outputs"] if self.valid else {}
-        self.files: set[str] | None = set(self.outputs) if self.valid else None
+        self.files: Set[str] | None = self.outputs.keys() if self.valid else None
         self.facts: dict[tuple, bytes] = dict(state["facts"]) if self.valid else {}
         self.then: dict[tuple, str] = state["sources"] if self.valid else {}
         self.env: str | None = state.get("env") if self.valid else None
         self.warned: dict[str, tuple] = state.get("warned", {}) if self.valid else {}
-        now = sources.digests
-        self.changed: set[tuple] = {tok for tok in self.then.keys() | now.keys() if self.then.get(tok) != now.get(tok)}
+        now, then = sources.digests, self.then
+        self.changed: set[tuple] = {tok for tok, digest in now.items() if then.get(tok) != digest}
+        if len(then) > len(now) - sum(tok not in then for tok in self.changed):  # some of them are gone
+            self.changed.update(tok for tok in then if tok not in now)
         self.changed_facts: set[tuple] = set()
         self.quick = False
         self.why: str | None = None  # why the last build's model and plan do not hold

@@ -21,7 +21,7 @@ import shutil
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import AbstractSet, Callable, Iterable
 
 from repost.errors import ConfigError, ContentError
 
@@ -63,7 +63,7 @@ class Writer:
     """
 
     output: Path
-    known: set[str] | None = None
+    known: AbstractSet[str] | None = None
     changed: list[str] = field(default_factory=list)
     swapped: bool = False
     later: Callable[[Callable[[], None]], None] | None = None  # runs cleanup nothing waits for (a server)
