@@ -141,6 +141,14 @@ def clean_build(root: Path, where: Path) -> dict[str, str]:
     return tree_hashes(where / "site")
 
 
+@pytest.fixture(autouse=True)
+def steady_salt(monkeypatch):
+    """The cache's salt digests repost's own code: someone saving a module mid-test (a shared work
+    tree) must not make a build in the middle of a sequence start over. Config changes still count."""
+    real, seen = cache.salt, {}
+    monkeypatch.setattr(cache, "salt", lambda config: seen.setdefault((config.fingerprint, str(config.root)), real(config)))
+
+
 class Notes(UI):
     """A quiet UI that keeps the -v lines (why model and plan were made again, ...)."""
 
