@@ -246,9 +246,9 @@ class Writer:
             moved = folder.with_name(f"{OLD_PREFIX}{self.output.name}-trash{next(_TRASH)}-{os.getpid()}")
             try:
                 os.rename(folder, moved)
-            except OSError:
-                moved = folder
-            trash.append(moved)
+                trash.append(moved)
+            except OSError:  # its name will be used again by the next build: delete it now
+                shutil.rmtree(folder, ignore_errors=True)
         self.later(lambda: [shutil.rmtree(t, ignore_errors=True) for t in trash])
 
     def _begin(self) -> None:
