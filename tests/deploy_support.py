@@ -1,6 +1,7 @@
 """Helpers shared by the deploy tests: a site root with a built site/, and the CLI in-process."""
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from repost import cli
@@ -48,3 +49,28 @@ def deploy(capsys, config: Path, *args: str, build: bool = False) -> tuple[int, 
     code = cli.main(["deploy", "--config", str(config), *args, *([] if build else ["--no-build"])])
     out, err = capsys.readouterr()
     return code, out, err
+
+
+class FakeStdin:
+    """sys.stdin stand-in: a terminal or not (decides whether ssh may prompt)."""
+
+    def __init__(self, tty: bool):
+        self.tty = tty
+
+    def isatty(self) -> bool:
+        return self.tty
+
+
+def fake_ssh(tmp_path: Path, monkeypatch) -> Path:
+    """An `ssh` first on PATH that records its arguments (one per line, in the returned file) and
+    fails like a refused key; ssh settings from the environment are removed."""
+    bin_dir, log = tmp_path / "bin", tmp_path / "ssh-args"
+    bin_dir.mkdir()
+    script = bin_dir / "ssh"
+    script.write_text(f"#!/bin/sh\nprintf '%s\\n' \"$@\" > '{log}'\necho 'Permission denied (publickey).' >&2\n"
+                      "exit 255\n", encoding="utf-8")
+    script.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+    for name in ("RSYNC_RSH", "GIT_SSH_COMMAND", "GIT_SSH"):
+        monkeypatch.delenv(name, raising=False)
+    return log

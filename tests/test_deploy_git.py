@@ -7,7 +7,7 @@ import shutil
 import subprocess
 
 import pytest
-from deploy_support import SITE, deploy, make_project, tree, write_tree
+from deploy_support import FakeStdin, fake_ssh, SITE, deploy, make_project, tree, write_tree
 
 from repost import deploy_git
 
@@ -244,32 +244,16 @@ def test_bad_branch_or_cname_is_refused(tmp_path, capsys, extra, message):
     assert _refs(bare) == ""
 
 
-class _Stdin:
-    def __init__(self, tty: bool):
-        self.tty = tty
-
-    def isatty(self) -> bool:
-        return self.tty
 
 
 def _fake_ssh(tmp_path, monkeypatch):
-    """An `ssh` first on PATH that records its arguments and fails like a refused key."""
-    bin_dir, log = tmp_path / "bin", tmp_path / "ssh-args"
-    bin_dir.mkdir()
-    script = bin_dir / "ssh"
-    script.write_text(f"#!/bin/sh\nprintf '%s\\n' \"$@\" > '{log}'\necho 'Permission denied (publickey).' >&2\n"
-                      "exit 255\n", encoding="utf-8")
-    script.chmod(0o755)
-    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
-    for name in ("GIT_SSH_COMMAND", "GIT_SSH"):
-        monkeypatch.delenv(name, raising=False)
     deploy_git._configured_ssh.cache_clear()
-    return log
+    return fake_ssh(tmp_path, monkeypatch)
 
 
 def test_an_ssh_remote_without_a_terminal_uses_batch_ssh_and_fails_in_one_line(tmp_path, capsys, monkeypatch):
     log = _fake_ssh(tmp_path, monkeypatch)
-    monkeypatch.setattr("sys.stdin", _Stdin(False))
+    monkeypatch.setattr("sys.stdin", FakeStdin(False))
     config = make_project(tmp_path, "deploy:\n  - {name: pages, type: git, repo: 'git@example.invalid:me/blog.git'}\n")
     code, _, err = deploy(capsys, config)
     assert code == 1 and err.count("\n") == 1 and "Permission denied" in err
@@ -280,7 +264,7 @@ def test_an_ssh_remote_without_a_terminal_uses_batch_ssh_and_fails_in_one_line(t
 @pytest.mark.parametrize("tty, own, batch", [(False, None, True), (True, None, False), (False, "ssh -i key", False)])
 def test_batch_ssh_only_when_nobody_can_answer_and_ssh_is_ours_to_choose(tmp_path, monkeypatch, tty, own, batch):
     _fake_ssh(tmp_path, monkeypatch)
-    monkeypatch.setattr("sys.stdin", _Stdin(tty))
+    monkeypatch.setattr("sys.stdin", FakeStdin(tty))
     if own:
         monkeypatch.setenv("GIT_SSH_COMMAND", own)
     env = deploy_git._env({})
@@ -290,6 +274,6 @@ def test_batch_ssh_only_when_nobody_can_answer_and_ssh_is_ours_to_choose(tmp_pat
 
 def test_a_configured_core_sshcommand_is_left_alone(tmp_path, monkeypatch, _isolated_git):
     _fake_ssh(tmp_path, monkeypatch)
-    monkeypatch.setattr("sys.stdin", _Stdin(False))
+    monkeypatch.setattr("sys.stdin", FakeStdin(False))
     _isolated_git.write_text("[core]\n\tsshCommand = ssh -i ~/.ssh/deploy_key\n", encoding="utf-8")
     assert "GIT_SSH_COMMAND" not in deploy_git._env({})

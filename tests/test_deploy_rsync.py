@@ -5,7 +5,7 @@ import os
 import shutil
 
 import pytest
-from deploy_support import deploy, make_project, tree, write_tree
+from deploy_support import FakeStdin, fake_ssh, deploy, make_project, tree, write_tree
 
 from repost import deploy_rsync
 from repost.config import load_config
@@ -149,30 +149,11 @@ def test_rsync_failure_names_the_target_and_exits_1(tmp_path, capsys):
     assert "deploy target 'm' (rsync): rsync failed (exit" in err and "nothing was changed" in err
 
 
-def _fake_ssh(tmp_path, monkeypatch):
-    """An `ssh` first on PATH that records its arguments and fails like a refused key."""
-    bin_dir, log = tmp_path / "bin", tmp_path / "ssh-args"
-    bin_dir.mkdir()
-    script = bin_dir / "ssh"
-    script.write_text(f"#!/bin/sh\nprintf '%s\\n' \"$@\" > '{log}'\necho 'Permission denied (publickey).' >&2\n"
-                      "exit 255\n", encoding="utf-8")
-    script.chmod(0o755)
-    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
-    monkeypatch.delenv("RSYNC_RSH", raising=False)
-    return log
-
-
-class _Stdin:
-    def __init__(self, tty: bool):
-        self.tty = tty
-
-    def isatty(self) -> bool:
-        return self.tty
 
 
 def test_a_remote_dest_without_a_terminal_uses_batch_ssh_and_fails_in_one_line(tmp_path, capsys, monkeypatch):
-    log = _fake_ssh(tmp_path, monkeypatch)
-    monkeypatch.setattr("sys.stdin", _Stdin(False))
+    log = fake_ssh(tmp_path, monkeypatch)
+    monkeypatch.setattr("sys.stdin", FakeStdin(False))
     config = make_project(tmp_path, "deploy:\n  - {name: m, type: rsync, dest: 'me@example.invalid:/srv/blog'}\n")
     code, _, err = deploy(capsys, config)
     assert code == 1 and err.count("\n") == 1 and "rsync failed" in err
@@ -188,7 +169,7 @@ def test_a_remote_dest_without_a_terminal_uses_batch_ssh_and_fails_in_one_line(t
     ("me@host:/srv/blog", "", False, True),
 ])
 def test_batch_ssh_only_when_ssh_is_ours_to_choose(tmp_path, monkeypatch, dest, options, tty, batch):
-    monkeypatch.setattr("sys.stdin", _Stdin(tty))
+    monkeypatch.setattr("sys.stdin", FakeStdin(tty))
     monkeypatch.delenv("RSYNC_RSH", raising=False)
     config = make_project(tmp_path, f"deploy:\n  - {{name: m, type: rsync, dest: '{dest}'{options}}}\n")
     cfg = load_config(config)
