@@ -220,3 +220,11 @@ def test_input_that_would_overflow_the_rust_stack_does_not_kill_the_process(tmp_
     )
     done = subprocess.run([sys.executable, "-c", script], cwd=REPO, capture_output=True, text=True, timeout=110)
     assert done.returncode == 0 and "alive" in done.stdout, done.stderr[-2000:]
+
+
+def test_an_ordered_item_inside_a_quote_under_a_nested_quote_goes_to_the_reference():
+    """Found by the Hypothesis property in CI: '> 2. b' under '> > a' is a lazy line for the Rust
+    engine and a list for markdown-it-py."""
+    text = "> > a\n> 2. b"
+    assert not markup.fast_enough(text)
+    assert markup.render_markdown(text) == reference(text)
