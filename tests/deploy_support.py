@@ -74,3 +74,11 @@ def fake_ssh(tmp_path: Path, monkeypatch) -> Path:
     for name in ("RSYNC_RSH", "GIT_SSH_COMMAND", "GIT_SSH"):
         monkeypatch.delenv(name, raising=False)
     return log
+
+
+def deploy_without_a_terminal(tmp_path: Path, capsys, monkeypatch, deploy_yaml: str) -> tuple[int, str, list[str]]:
+    """Deploy through the fake ssh with no terminal on stdin: (exit code, stderr, ssh's arguments)."""
+    log = fake_ssh(tmp_path, monkeypatch)
+    monkeypatch.setattr("sys.stdin", FakeStdin(False))
+    code, _, err = deploy(capsys, make_project(tmp_path, deploy_yaml))
+    return code, err, log.read_text(encoding="utf-8").split("\n")

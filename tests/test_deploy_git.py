@@ -2,12 +2,11 @@
 from __future__ import annotations
 
 import hashlib
-import os
 import shutil
 import subprocess
 
 import pytest
-from deploy_support import FakeStdin, fake_ssh, SITE, deploy, make_project, tree, write_tree
+from deploy_support import FakeStdin, deploy_without_a_terminal, fake_ssh, SITE, deploy, make_project, tree, write_tree
 
 from repost import deploy_git
 
@@ -252,12 +251,10 @@ def _fake_ssh(tmp_path, monkeypatch):
 
 
 def test_an_ssh_remote_without_a_terminal_uses_batch_ssh_and_fails_in_one_line(tmp_path, capsys, monkeypatch):
-    log = _fake_ssh(tmp_path, monkeypatch)
-    monkeypatch.setattr("sys.stdin", FakeStdin(False))
-    config = make_project(tmp_path, "deploy:\n  - {name: pages, type: git, repo: 'git@example.invalid:me/blog.git'}\n")
-    code, _, err = deploy(capsys, config)
+    deploy_git._configured_ssh.cache_clear()
+    code, err, args = deploy_without_a_terminal(
+        tmp_path, capsys, monkeypatch, "deploy:\n  - {name: pages, type: git, repo: 'git@example.invalid:me/blog.git'}\n")
     assert code == 1 and err.count("\n") == 1 and "Permission denied" in err
-    args = log.read_text(encoding="utf-8").split("\n")
     assert "BatchMode=yes" in args and "git@example.invalid" in args
 
 

@@ -5,7 +5,7 @@ import os
 import shutil
 
 import pytest
-from deploy_support import FakeStdin, fake_ssh, deploy, make_project, tree, write_tree
+from deploy_support import FakeStdin, deploy_without_a_terminal, deploy, make_project, tree, write_tree
 
 from repost import deploy_rsync
 from repost.config import load_config
@@ -152,12 +152,9 @@ def test_rsync_failure_names_the_target_and_exits_1(tmp_path, capsys):
 
 
 def test_a_remote_dest_without_a_terminal_uses_batch_ssh_and_fails_in_one_line(tmp_path, capsys, monkeypatch):
-    log = fake_ssh(tmp_path, monkeypatch)
-    monkeypatch.setattr("sys.stdin", FakeStdin(False))
-    config = make_project(tmp_path, "deploy:\n  - {name: m, type: rsync, dest: 'me@example.invalid:/srv/blog'}\n")
-    code, _, err = deploy(capsys, config)
+    code, err, args = deploy_without_a_terminal(
+        tmp_path, capsys, monkeypatch, "deploy:\n  - {name: m, type: rsync, dest: 'me@example.invalid:/srv/blog'}\n")
     assert code == 1 and err.count("\n") == 1 and "rsync failed" in err
-    args = log.read_text(encoding="utf-8").split("\n")
     assert "BatchMode=yes" in args and "ConnectTimeout=20" in args and "example.invalid" in args
 
 
