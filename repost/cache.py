@@ -12,6 +12,7 @@ Markdown/Jinja library versions. A damaged or missing cache only costs time.
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import marshal
 import os
@@ -23,7 +24,7 @@ import tempfile
 import zlib
 from dataclasses import fields
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Iterable, Iterator
 
 from repost import __version__, content
 from repost.config import Config
@@ -308,11 +309,24 @@ class BuildCache:
         con.executescript(SCHEMA)
         return con
 
+    @contextlib.contextmanager
+    def _transaction(self) -> Iterator[None]:
+        """One transaction. The connection is in autocommit mode (so that pragmas and reads need
+        none), where `with con` commits nothing and each statement is its own transaction: a
+        commit per row, 4x slower for the 265,000 index rows of a 10,000-post build, and not atomic."""
+        self.con.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            self.con.execute("ROLLBACK")
+            raise
+        self.con.execute("COMMIT")
+
     def close(self) -> None:
         """Keep the memos that grew (tag slugs, template references), drop records no source
         uses any more (kept until now: the build compares an edited file's old record with its
         new one), then close."""
-        with self.con:
+        with self._transaction():
             if self.live is not None:
                 self.con.executemany("DELETE FROM records WHERE digest = ?", ((d,) for d in self.replaced - self.live))
                 for digest in [d for d in self.warm if d not in self.live]:
@@ -335,7 +349,7 @@ class BuildCache:
         return {rel: (sig, digest) for rel, sig, digest in self.con.execute("SELECT rel, sig, digest FROM sources")}
 
     def save_sources(self, rows: Iterable[tuple[str, str | None, str]], gone: Iterable[str]) -> None:
-        with self.con:
+        with self._transaction():
             self.con.executemany("INSERT OR REPLACE INTO sources VALUES (?, ?, ?)", rows)
             self.con.executemany("DELETE FROM sources WHERE rel = ?", ((rel,) for rel in gone))
 
@@ -387,7 +401,7 @@ class BuildCache:
 
     def insert_records(self, rows: list[tuple]) -> None:
         """Rows made by `record_row` (in worker processes when there are many)."""
-        with self.con:
+        with self._transaction():
             self.con.executemany("INSERT OR REPLACE INTO records VALUES (?, ?, ?, ?)", rows)
 
     # -- per output folder
@@ -433,7 +447,7 @@ class BuildCache:
         whole = not fresh and all(path in rendered or key == b"static" for path, (key, _) in state["outputs"].items())
         old = {} if fresh or whole else self._old_touches([*gone, *rendered])  # what each page read last time
         drop = [(out, tok, path) for path in gone for tok in old.get(path, {})]
-        with self.con:
+        with self._transaction():
             if whole:  # every page rendered again (a template changed): write the index anew
                 self.con.execute("DELETE FROM touches WHERE out = ?", (out,))
                 self.con.execute("DELETE FROM deps WHERE out = ?", (out,))
@@ -477,7 +491,7 @@ class BuildCache:
     def forget_outputs(self) -> None:
         """The output folder is not what we recorded (deleted, replaced): start its record over."""
         out = self._out_id()
-        with self.con:
+        with self._transaction():
             self.con.execute("DELETE FROM deps WHERE out = ?", (out,))
             self.con.execute("DELETE FROM touches WHERE out = ?", (out,))
             self.con.execute("UPDATE outs SET state = NULL, stamp = NULL, shape = NULL WHERE id = ?", (out,))

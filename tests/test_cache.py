@@ -295,6 +295,36 @@ def test_an_interrupted_render_leaves_output_and_cache_consistent(tmp_path, monk
     assert tree_hashes(root / "site") == tree_hashes(_clean(root, tmp_path))
 
 
+def _rows(root: Path) -> dict[str, list]:
+    import sqlite3
+
+    con = sqlite3.connect(root / cache.FOLDER / "build.sqlite")
+    try:
+        return {t: sorted(con.execute(f"SELECT * FROM {t}")) for t in ("deps", "touches", "outs", "sources")}
+    finally:
+        con.close()
+
+
+def test_an_interrupted_cache_save_keeps_the_last_record_whole(tmp_path, monkeypatch):
+    """The record of a build is written in one transaction: a failure midway leaves the last one."""
+    root = _site(tmp_path)
+    build(root)
+    before = _rows(root)
+    (root / "content/posts/p1.md").write_text(post("Changed", "Body 1.", date="2026-01-02T10:00:00+08:00", tags=["u"]))
+
+    def boom(state):  # called after the rows of the rendered pages were written
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cache, "_pack_state", boom)
+    with pytest.raises(KeyboardInterrupt):
+        build(root)
+    after = _rows(root)
+    assert after["deps"] == before["deps"] and after["touches"] == before["touches"] and after["outs"] == before["outs"]
+    monkeypatch.undo()
+    build(root)
+    assert tree_hashes(root / "site") == tree_hashes(_clean(root, tmp_path))
+
+
 def test_a_site_where_the_cache_cannot_live_still_builds(tmp_path):
     root = _site(tmp_path)
     (root / ".repost-cache").write_text("a file where the cache folder would go")
