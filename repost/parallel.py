@@ -39,12 +39,14 @@ def run(job: Callable[[Any], Any], items: list, *, parallel: bool, chunksize: in
         return
     global _job
     _job = job
+    gc.freeze()  # the workers' collector then never walks (nor copies the pages of) what they inherit
     try:
         with multiprocessing.get_context("fork").Pool(cores(), initializer=gc.enable) as pool:
             for result in pool.imap_unordered(_forked, items, chunksize):
                 yield result
     finally:
         _job = None
+        gc.unfreeze()
 
 
 def _forked(item: Any) -> Any:

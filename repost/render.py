@@ -91,6 +91,7 @@ def make_env(config: Config) -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        auto_reload=False,  # one environment per build: no stat of the template file at every use
     )
     env.filters.update(rfc3339=feeds.rfc3339, rfc822=feeds.rfc822, datefmt=_datefmt(config))
     return env
