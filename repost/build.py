@@ -95,7 +95,7 @@ def _build(config: Config, drafts: bool, output: Path | None, ui: UI, clean: boo
             hashes = {rel: render.asset_digest(src.read_bytes()) for rel, src in statics.items() if rel.endswith((".css", ".js"))}
             shared = render.shared_context(site, hashes, updated)
             tracker = Tracker(site, sources.posts, sources.pages, shared, hashes, sources.digests)
-            env.context_class = tracker.context_class()
+            tracker.attach(env)
             last.compare(tracker)
             writer = Writer(out_dir, known=last.files, later=later)
             try:

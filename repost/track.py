@@ -145,6 +145,7 @@ class Tracker:
         self._intern: dict[tuple, tuple] = {}
         self._ids: dict[tuple, int] = {}
         self._holding: dict[int, tuple] = {}
+        self._proxies: dict[int, tuple] = {}  # id -> (value, its proxy)
         self.memo: dict[int, tuple] = {}  # canon texts of model objects and long lists, this build
 
     def key(self, template: str, digest: bytes, url: str, context: Mapping[str, Any]) -> bytes:
@@ -178,9 +179,19 @@ class Tracker:
             self.reads[(tok, name)] = value
 
     def wrap(self, value: Any, tok: tuple | None = None, name: Any = None) -> Any:
-        """Model objects, and containers holding them, as proxies; other values as they are."""
+        """Model objects, and containers holding them, as proxies; other values as they are.
+        A proxy holds nothing of the page being rendered, so each one is made once per build."""
         if type(value) in _AS_IS:
             return value
+        found = self._proxies.get(id(value))
+        if found is not None and (type(found[1]) is not _Map or found[1]._tok == ("map", tok, name)):
+            return found[1]
+        proxy = self._wrap(value, tok, name)
+        if proxy is not value:
+            self._proxies[id(value)] = (value, proxy)  # the value kept alive: its id stays its own
+        return proxy
+
+    def _wrap(self, value: Any, tok: tuple | None, name: Any) -> Any:
         if isinstance(value, (Post, Page, Tag, Site)):
             tok = token(value)
             return _Obj(value, self, self._intern.setdefault(tok, tok))  # one tuple per object: small pickles
@@ -202,6 +213,23 @@ class Tracker:
             self.read(("asset",), name, self.hashes.get(name.lstrip("/")))
             return helper(name)
         return asset
+
+    def attach(self, env: jinja2.Environment) -> None:
+        """Make `env` note what its templates read: template variables through the context, and
+        attributes of proxies straight through `env.getattr`, without the failed lookup on the
+        proxy's own class that Python makes before calling `__getattr__`."""
+        env.context_class = self.context_class()
+        fallback = env.getattr
+
+        def getattr_(obj: Any, attribute: str) -> Any:
+            if type(obj) is _Obj and attribute not in _OBJ_OWN:
+                try:
+                    return obj.__getattr__(attribute)
+                except AttributeError:
+                    pass  # as Jinja does: then obj[attribute], then undefined
+            return fallback(obj, attribute)
+
+        env.getattr = getattr_  # type: ignore[method-assign]
 
     def context_class(self) -> type:
         """A Jinja Context that notes reads of the template variables computed from the posts."""
@@ -334,6 +362,9 @@ class _Obj:
 
     def __bool__(self) -> bool:
         return True
+
+
+_OBJ_OWN = frozenset(dir(_Obj))  # a proxy's own names, which a normal lookup finds before __getattr__
 
 
 class _Seq:
