@@ -27,7 +27,10 @@ POST_KEYS = frozenset("title slug date updated tags summary description source c
 PAGE_KEYS = frozenset("title slug permalink date updated summary description draft lang menu weight".split())
 SOURCE_KEYS = frozenset("platform site_name author url published title".split())
 _CJK = re.compile(r"[\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff\U00020000-\U0002fa1f]")
+_CJK_RUN = re.compile(_CJK.pattern + "+")
 _WORD = re.compile(r"[^\W_]+(?:['’-][^\W_]+)*")
+_ASCII_GAPS = str.maketrans({chr(i): " " for i in range(128) if not chr(i).isalnum()})
+_ASCII_JOINER = re.compile(r"['-](?=[A-Za-z0-9])")  # an apostrophe or hyphen before a letter or digit
 _TAG = re.compile(r'<[^>"]*(?:"[^"]*"[^>"]*)*>')
 _BLOCK_IN_PRE = re.compile(r"<(?:dd|dl|dt|li|ol|pre|table|ul)\b")  # lxml closes the <pre> before these
 
@@ -399,10 +402,25 @@ def truncate(text: str, limit: int) -> str:
 
 
 def reading_minutes(text: str) -> int:
-    """About 400 Han characters or 220 words per minute; at least one."""
-    latin, han = _CJK.subn(" ", text)
-    words = len(_WORD.findall(latin))
-    return max(1, math.ceil(han / 400 + words / 220))
+    """About 400 Han characters or 220 words per minute; at least one.
+
+    Words are `_WORD` matches in the text with every Han character made a space; runs of Han
+    characters are cut out at once and counted by what they took away.
+    """
+    latin, runs = _CJK_RUN.subn(" ", text)
+    han = len(text) - len(latin) + runs
+    return max(1, math.ceil(han / 400 + _count_words(latin) / 220))
+
+
+def _count_words(latin: str) -> int:
+    """len(_WORD.findall(latin)), for ASCII text at a third of the cost: a word is a run of
+    letters and digits, and an apostrophe or hyphen between two runs makes them one word."""
+    if not latin.isascii():
+        return len(_WORD.findall(latin))
+    words = len(latin.translate(_ASCII_GAPS).split())
+    if "'" in latin or "-" in latin:
+        words -= sum(1 for joiner in _ASCII_JOINER.finditer(latin, 1) if latin[joiner.start() - 1].isalnum())
+    return words
 
 
 def _esc(text: str) -> str:

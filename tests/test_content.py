@@ -181,6 +181,48 @@ def test_reading_time_is_cjk_aware():
     assert reading_minutes("") == 1
 
 
+def _old_reading_minutes(text: str) -> int:
+    """reading_minutes as it was: every Han character made a space, then the words found."""
+    import math
+    import re as _re
+
+    latin, han = _re.subn(r"[\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff\U00020000-\U0002fa1f]", " ", text)
+    words = len(_re.findall(r"[^\W_]+(?:['’-][^\W_]+)*", latin))
+    return max(1, math.ceil(han / 400 + words / 220))
+
+
+_READING_EDGES = ["字", "中文", "한국", "𠀀", "\u2e80", "\u9fff", "\u2e7f", "\ua000", "。", "、", "，", "！", "？", "（", "Ａ", "１",
+                  "'", "’", "‘", "-", "‐", "—", "_", "__", " ", "\n", "\t", "\x1f", "\xa0", "\u3000", "a", "Z", "9", "é", "ß",
+                  "Ω", "😀", "👍🏽", "©", "don't", "well-known", "a--b", "-x", "x-", "'s", "snake_case", "x'", "３D"]
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.one_of(st.sampled_from(_READING_EDGES), st.text(max_size=6)), max_size=40).map("".join))
+def test_property_reading_minutes_is_as_before(text):
+    assert reading_minutes(text) == _old_reading_minutes(text)
+    assert reading_minutes(text * 60) == _old_reading_minutes(text * 60)  # big enough to count minutes
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(st.characters(max_codepoint=127), max_size=80))
+def test_property_ascii_words_are_counted_as_the_regex_counts_them(text):
+    from repost.content import _WORD, _count_words
+
+    assert _count_words(text) == len(_WORD.findall(text))
+
+
+@pytest.mark.parametrize("text, words", [
+    ("", 0), ("word", 1), ("don't stop", 2), ("well-known", 1), ("a-b-c", 1), ("a--b", 2), ("a'-b", 2), ("-a- 'b'", 2),
+    ("snake_case", 2), ("x1 2y", 2), ("中文word中文", 1), ("’tis", 1), ("rock’n’roll", 1), ("café crème", 2),
+    ("ＡＢ１ full-width", 2), ("１２３，４５", 2), ("😀emoji😀", 1), ("\x1fa\x1fb", 2),
+])
+def test_words_at_the_edges(text, words):
+    from repost.content import _CJK, _count_words
+
+    assert _count_words(_CJK.sub(" ", text)) == words
+    assert reading_minutes(text * 220) == _old_reading_minutes(text * 220)
+
+
 def _model_posts(tmp_path, specs):
     cfg = _config(tmp_path)
     return cfg, [parse_post(cfg, tmp_path / f"{i}.md", f"{i}.md", text) for i, text in enumerate(specs)]
