@@ -55,7 +55,7 @@ class YamlDoc:
 def load(text: str, path: Any = None, first_line: int = 1) -> YamlDoc:
     """Parse `text` safely; `first_line` is the file line where `text` starts."""
     offset = first_line - 1
-    if _CParser is not None and not _UNUSUAL.search(text):
+    if _CParser is not None and not _unusual(text):
         try:
             return _load_fast(text, offset)
         except _Undecided:
@@ -88,7 +88,15 @@ except ImportError:  # PyYAML built without libyaml
 
 # Where PyYAML and libyaml disagree (found by fuzzing both): tabs and unusual line breaks, a
 # comment glued to a block scalar header, and '?' inside a flow collection.
-_UNUSUAL = re.compile("[\t\r\x85\u2028\u2029\ufeff]|[|>][-+0-9]*#|[\\[{][^\\]}]*[?]")
+# (Three searches: the last two only when their '#' or '?' is in the text at all.)
+_UNUSUAL_CHAR = re.compile("[\t\r\x85\u2028\u2029\ufeff]")
+_HEADER_COMMENT = re.compile("[|>][-+0-9]*#")
+_FLOW_QUESTION = re.compile("[\\[{][^\\]}]*[?]")
+
+
+def _unusual(text: str) -> bool:
+    return bool(_UNUSUAL_CHAR.search(text) or ("#" in text and _HEADER_COMMENT.search(text))
+                or ("?" in text and _FLOW_QUESTION.search(text)))
 
 
 class _Undecided(Exception):
@@ -101,7 +109,7 @@ def _load_fast(text: str, offset: int) -> YamlDoc:
     except Exception:
         raise _Undecided from None
     try:
-        events = _counted(parser)
+        events = iter(_all_events(parser))
         doc = YamlDoc(None)
         next(events)  # stream start
         event = next(events)
@@ -119,32 +127,35 @@ def _load_fast(text: str, offset: int) -> YamlDoc:
         parser.dispose()
 
 
-def _counted(parser):
-    count = 0
-    while parser.check_event():
-        count += 1
-        if count > MAX_EVENTS:
+def _all_events(parser) -> list:
+    """Every event at once (a front matter block has a few dozen): cheaper than a generator."""
+    events: list = []
+    get = parser.get_event
+    while (event := get()) is not None:
+        events.append(event)
+        if len(events) > MAX_EVENTS:
             raise _Undecided
-        yield parser.get_event()
+    return events
 
 
 def _fast_node(events, event, key: tuple, lines: dict, offset: int, value_of_key: bool = False) -> Any:
-    if isinstance(event, yaml.AliasEvent) or event.anchor is not None or event.tag is not None:
+    if event.anchor is not None or type(event) is yaml.AliasEvent or event.tag is not None:  # an alias has an anchor
         raise _Undecided
     lines[key] = event.start_mark.line + 1 + offset
-    if isinstance(event, yaml.ScalarEvent):
+    kind = type(event)
+    if kind is yaml.ScalarEvent:
         if not event.value and not value_of_key:
             raise _Undecided  # libyaml marks an empty scalar elsewhere; only a key's line hides that
         return _resolve(event.value) if event.implicit[0] else event.value
-    if isinstance(event, yaml.SequenceStartEvent):
+    if kind is yaml.SequenceStartEvent:
         items = []
-        while not isinstance(event := next(events), yaml.SequenceEndEvent):
+        while type(event := next(events)) is not yaml.SequenceEndEvent:
             items.append(_fast_node(events, event, key + (len(items),), lines, offset))
         return items
-    if isinstance(event, yaml.MappingStartEvent):
+    if kind is yaml.MappingStartEvent:
         result: dict = {}
-        while not isinstance(kev := next(events), yaml.MappingEndEvent):
-            if not isinstance(kev, yaml.ScalarEvent) or kev.anchor is not None or kev.tag is not None:
+        while type(kev := next(events)) is not yaml.MappingEndEvent:
+            if type(kev) is not yaml.ScalarEvent or kev.anchor is not None or kev.tag is not None:
                 raise _Undecided
             name = _resolve(kev.value) if kev.implicit[0] else kev.value
             if not isinstance(name, (str, int)) or isinstance(name, bool):
