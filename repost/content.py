@@ -31,6 +31,7 @@ _CJK_RUN = re.compile(_CJK.pattern + "+")
 _WORD = re.compile(r"[^\W_]+(?:['’-][^\W_]+)*")
 _ASCII_GAPS = str.maketrans({chr(i): " " for i in range(128) if not chr(i).isalnum()})
 _ASCII_JOINER = re.compile(r"['-](?=[A-Za-z0-9])")  # an apostrophe or hyphen before a letter or digit
+_NON_ASCII_GAP = re.compile(r"[^\x00-\x7f\w’]+")  # neither a word's character nor a joiner, like a space
 _TAG = re.compile(r'<[^>"]*(?:"[^"]*"[^>"]*)*>')
 _BLOCK_IN_PRE = re.compile(r"<(?:dd|dl|dt|li|ol|pre|table|ul)\b")  # lxml closes the <pre> before these
 
@@ -414,9 +415,12 @@ def reading_minutes(text: str) -> int:
 
 def _count_words(latin: str) -> int:
     """len(_WORD.findall(latin)), for ASCII text at a third of the cost: a word is a run of
-    letters and digits, and an apostrophe or hyphen between two runs makes them one word."""
+    letters and digits, and an apostrophe or hyphen between two runs makes them one word.
+    Other non-ASCII characters that are neither (full-width punctuation, emoji) are spaces."""
     if not latin.isascii():
-        return len(_WORD.findall(latin))
+        latin = _NON_ASCII_GAP.sub(" ", latin)
+        if not latin.isascii():
+            return len(_WORD.findall(latin))
     words = len(latin.translate(_ASCII_GAPS).split())
     if "'" in latin or "-" in latin:
         words -= sum(1 for joiner in _ASCII_JOINER.finditer(latin, 1) if latin[joiner.start() - 1].isalnum())

@@ -204,8 +204,9 @@ def test_property_reading_minutes_is_as_before(text):
 
 
 @settings(max_examples=500, deadline=None)
-@given(st.text(st.characters(max_codepoint=127), max_size=80))
-def test_property_ascii_words_are_counted_as_the_regex_counts_them(text):
+@given(st.one_of(st.text(st.characters(max_codepoint=127), max_size=80),
+                 st.lists(st.one_of(st.sampled_from(_READING_EDGES), st.text(max_size=3)), max_size=30).map("".join)))
+def test_property_words_are_counted_as_the_regex_counts_them(text):
     from repost.content import _WORD, _count_words
 
     assert _count_words(text) == len(_WORD.findall(text))
