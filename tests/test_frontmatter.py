@@ -118,3 +118,20 @@ def test_a_cleaned_body_renders_as_it_did():
     for text in ["---\ntitle: a\n---\n\ufeffx\u2028y\r\nz\x00\u202e w\n", "\ufeff# h\r\n\r\n- a\u2029b\n"]:
         body = split(text, "p.md").body
         assert render_markdown(body, cleaned=True) == render_markdown(body) == render_markdown(text.split("---\n")[-1])
+
+
+def _old_clean_text(text: str) -> str:
+    """clean_text as it was: every step on every text."""
+    from repost.frontmatter import _BAD_CHARS
+
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\u2028", "\n").replace("\u2029", "\n\n")
+    return _BAD_CHARS.sub("", text)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.one_of(st.text(max_size=30), st.lists(st.one_of(st.sampled_from(_DIRTY), st.text(max_size=4)), max_size=20).map("".join)))
+def test_property_clean_text_is_as_before(text):
+    assert clean_text(text) == _old_clean_text(text)
+    assert clean_text("中文 body\n" + text) == _old_clean_text("中文 body\n" + text)
