@@ -164,12 +164,21 @@ class Tracker:
     def end(self) -> "Reads":
         """What the page just rendered read, ready to store."""
         reads, self.reads = self.reads or {}, None
-        by_tok: dict[tuple, list] = {}
-        for (tok, name), value in reads.items():
-            by_tok.setdefault(tok, []).append((name, self._fp(tok, name, value)))
+        fps, by_tok = self._fps, {}
+        for key, value in reads.items():  # a page reads about a hundred values: this loop is lean
+            fp = fps.get(key)
+            if fp is None:
+                fp = self._fp(key[0], key[1], value)
+            pairs = by_tok.get(key[0])
+            if pairs is None:
+                by_tok[key[0]] = [(key[1], fp)]
+            else:
+                pairs.append((key[1], fp))
         ids, by_id = self._ids, {}
         for tok, pairs in by_tok.items():
-            i = ids[tok] if tok in ids else ids.setdefault(tok, tok_id(tok))
+            i = ids.get(tok)
+            if i is None:
+                i = ids[tok] = tok_id(tok)
             by_id.setdefault(i, []).append((tok, tuple(pairs)))
         facts = tuple((tok, name, fp) for tok, pairs in by_tok.items() if tok[0] not in SOURCE_KINDS for name, fp in pairs)
         return Reads(marshal.dumps([(i, pack(entries)) for i, entries in by_id.items()]), facts)
@@ -224,9 +233,15 @@ class Tracker:
         def getattr_(obj: Any, attribute: str) -> Any:
             if type(obj) is _Obj and attribute not in _OBJ_OWN:
                 try:
-                    return obj.__getattr__(attribute)
+                    value = getattr(obj._raw, attribute)
                 except AttributeError:
-                    pass  # as Jinja does: then obj[attribute], then undefined
+                    return fallback(obj, attribute)  # as Jinja does: then obj[attribute], then undefined
+                if type(value) in _AS_IS and attribute[:2] != "__":  # most reads: _Obj.__getattr__'s first case
+                    reads = self.reads
+                    if reads is not None:
+                        reads.setdefault((obj._tok, attribute), value)
+                    return value
+                return obj._noted(attribute, value)
             return fallback(obj, attribute)
 
         env.getattr = getattr_  # type: ignore[method-assign]
@@ -323,7 +338,9 @@ class _Obj:
         self._raw, self._tracker, self._tok = raw, tracker, tok
 
     def __getattr__(self, name: str) -> Any:
-        value = getattr(self._raw, name)
+        return self._noted(name, getattr(self._raw, name))
+
+    def _noted(self, name: str, value: Any) -> Any:
         if name[:2] == "__":
             return value
         tracker = self._tracker
