@@ -314,7 +314,7 @@ def _body_and_summary(doc: frontmatter.Document, f: _Fields, rel: str) -> tuple[
 
 def _render(text: str, rel: str, line: int) -> str:
     try:
-        return markup.render_markdown(text, cleaned=True)  # a body from frontmatter.split, or pieces of one
+        return markup.render_markdown(text)
     except markup.MarkupTimeout as exc:
         raise ContentError(rel, line, str(exc)) from None
     except RecursionError:

@@ -85,13 +85,9 @@ def _with_alt(match: re.Match) -> str:
     return match.group(0) if "alt" in names else f'<img alt=""{match.group(1)}>'
 
 
-def render_markdown(text: str, *, timeout: float | None = DEFAULT_TIMEOUT, cleaned: bool = False) -> str:
-    """Markdown -> sanitised HTML; raises MarkupTimeout past `timeout` seconds.
-
-    `cleaned`: the text is already `clean_text`'s output, or a piece of it (a body from
-    `frontmatter.split` is), so that pass is not made twice (clean_text(t) == t then)."""
-    if not cleaned:
-        text = clean_text(text)
+def render_markdown(text: str, *, timeout: float | None = DEFAULT_TIMEOUT) -> str:
+    """Markdown -> sanitised HTML; raises MarkupTimeout past `timeout` seconds."""
+    text = clean_text(text)
     if timeout is not None and not fast_enough(text):
         return sanitize(_budgeted(text, timeout))
     start = time.perf_counter()

@@ -92,34 +92,6 @@ _DIRTY = ["\ufeff", "\r", "\n", "\r\n", "\u2028", "\u2029", "\x00", "\x0b", "\x1
           "\u202a", "\u202e", "\u2066", "\u2069", "---", "...", "title: a", "<!--more-->", "body", "中文", " ", "\t"]
 
 
-@settings(max_examples=400, deadline=None)
-@given(st.lists(st.one_of(st.sampled_from(_DIRTY), st.text(max_size=4)), max_size=20).map("".join))
-def test_property_split_bodies_are_already_clean(text):
-    """content renders a body with render_markdown(cleaned=True): the second clean_text would be a no-op.
-    Clean text is text without any of a set of characters, so its pieces (the parts around a
-    <!--more--> line) and their joins with newlines are clean too."""
-    from repost.markup import split_more
-
-    assert clean_text(clean_text(text)) == clean_text(text)
-    try:
-        body = split(text, "p.md").body
-    except ContentError:
-        return
-    assert clean_text(body) == body
-    parts = split_more(body)
-    if parts is not None:
-        before, after = parts
-        assert clean_text(before) == before and clean_text(before + "\n\n" + after) == before + "\n\n" + after
-
-
-def test_a_cleaned_body_renders_as_it_did():
-    from repost.markup import render_markdown
-
-    for text in ["---\ntitle: a\n---\n\ufeffx\u2028y\r\nz\x00\u202e w\n", "\ufeff# h\r\n\r\n- a\u2029b\n"]:
-        body = split(text, "p.md").body
-        assert render_markdown(body, cleaned=True) == render_markdown(body) == render_markdown(text.split("---\n")[-1])
-
-
 def _old_clean_text(text: str) -> str:
     """clean_text as it was: every step on every text."""
     from repost.frontmatter import _BAD_CHARS
