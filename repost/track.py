@@ -18,11 +18,13 @@ import pickle
 from collections.abc import Mapping
 from dataclasses import dataclass, fields, is_dataclass
 from datetime import date, datetime
+from types import BuiltinMethodType, FunctionType
 from typing import Any, Callable, Iterable
 
 import jinja2
 from jinja2 import meta
 from jinja2.runtime import Context
+from jinja2.utils import missing
 
 from repost.config import Config
 from repost.content import Page, Post, Site, Tag
@@ -252,10 +254,28 @@ class Tracker:
 
         class TrackingContext(Context):
             def resolve_or_missing(self, key: str) -> Any:
-                value = super().resolve_or_missing(key)
                 if key in VOLATILE:
                     tracker.read(("shared",), key, tracker.shared.get(key, MISSING))
-                return value
+                if key in self.vars:  # Context.resolve_or_missing, inlined: templates call it for every name
+                    return self.vars[key]
+                if key in self.parent:
+                    return self.parent[key]
+                return missing
+
+            def call(__self, __obj: Any, *args: Any, **kwargs: Any) -> Any:  # noqa: N805 (Jinja's own signature)
+                """Context.call without its two failed attribute lookups per call, for the plain
+                functions and built-in methods a template calls (helpers like `url`); anything that
+                may take the context or environment goes through Jinja's own."""
+                kind = type(__obj)
+                if kind is BuiltinMethodType or (kind is FunctionType and "jinja_pass_arg" not in __obj.__dict__):
+                    kwargs.pop("_block_vars", None)
+                    kwargs.pop("_loop_vars", None)
+                    try:
+                        return __obj(*args, **kwargs)
+                    except StopIteration:
+                        return __self.environment.undefined(
+                            "value was undefined because a callable raised a StopIteration exception")
+                return super().call(__obj, *args, **kwargs)
 
         return TrackingContext
 
