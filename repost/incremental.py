@@ -18,7 +18,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import AbstractSet as Set, Any
 
-from repost import content, parallel, shape
+from repost import content, parallel, shape, slug
 from repost.cache import STUBS, BuildCache, out_stat, record_row, signature, source_digest
 from repost.config import Config
 from repost.content import Page, Post
@@ -190,7 +190,12 @@ def _parse(config: Config, cache: BuildCache, entries: list[_Entry], misses: lis
         return i, record_row(entry.digest, record)
 
     pending: list[tuple[int, tuple]] = []
-    for i, result in parallel.run(job, misses, parallel=parallel.worth_it(len(misses), parallel.MIN_PARSE)):
+    forked = parallel.worth_it(len(misses), parallel.MIN_PARSE)
+    warm = forked and config.slug == "pinyin"
+    for i, result in parallel.run(job, misses, parallel=forked):
+        if warm:  # the workers exist now: load what the model will need while they parse
+            slug.preload()
+            warm = False
         if isinstance(result, parallel.Failure):
             errors[i] = result.error()
             continue

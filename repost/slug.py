@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import hashlib
 import re
+import sys
+import threading
 import unicodedata
 from pathlib import Path
 
@@ -45,6 +47,21 @@ def _pinyin_words(text: str) -> list[str]:
     for token in lazy_pinyin(text, errors=lambda run: [run]):
         words.extend(_words(_fold_ascii(token), keep_unicode=False))
     return words
+
+
+def preload() -> None:
+    """Load pypinyin's dictionaries in a background thread: the model needs them for tags with
+    Han characters, and a cold build's parent process is only waiting while its workers parse.
+    Call it after forking: a fork waits for the import to finish, but workers need not carry it."""
+    if "pypinyin" not in sys.modules:
+        threading.Thread(target=_load_pinyin, name="repost-pinyin", daemon=True).start()
+
+
+def _load_pinyin() -> None:
+    try:
+        import pypinyin  # noqa: F401
+    except Exception:  # the real import, when the model needs it, reports any problem
+        pass
 
 
 def _fold_ascii(text: str) -> str:
