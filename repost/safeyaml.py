@@ -109,7 +109,7 @@ def _load_fast(text: str, offset: int) -> YamlDoc:
     except Exception:
         raise _Undecided from None
     try:
-        events = iter(_all_events(parser))
+        events = _counted(parser)
         doc = YamlDoc(None)
         next(events)  # stream start
         event = next(events)
@@ -127,15 +127,16 @@ def _load_fast(text: str, offset: int) -> YamlDoc:
         parser.dispose()
 
 
-def _all_events(parser) -> list:
-    """Every event at once (a front matter block has a few dozen): cheaper than a generator."""
-    events: list = []
+def _counted(parser):
+    """The parser's events, at most MAX_EVENTS of them."""
     get = parser.get_event
-    while (event := get()) is not None:
-        events.append(event)
-        if len(events) > MAX_EVENTS:
-            raise _Undecided
-    return events
+    for _ in range(MAX_EVENTS):
+        event = get()
+        if event is None:
+            return
+        yield event
+    if get() is not None:
+        raise _Undecided
 
 
 def _fast_node(events, event, key: tuple, lines: dict, offset: int, value_of_key: bool = False) -> Any:

@@ -27,3 +27,16 @@ def test_a_document_over_the_event_cap_gets_the_careful_paths_error():
         assert exc.message == "YAML document too large"
     else:
         raise AssertionError("a document over the cap was loaded")
+
+
+def test_the_fast_path_takes_at_most_max_events(monkeypatch):
+    """'a: 1\\nb: 2' is ten events (stream, document, mapping, four scalars, and their ends)."""
+    monkeypatch.setattr(safeyaml, "MAX_EVENTS", 10)
+    assert safeyaml._load_fast("a: 1\nb: 2", 0).data == {"a": 1, "b": 2}
+    monkeypatch.setattr(safeyaml, "MAX_EVENTS", 9)
+    try:
+        safeyaml._load_fast("a: 1\nb: 2", 0)
+    except safeyaml._Undecided:
+        pass
+    else:
+        raise AssertionError("the fast path took more than MAX_EVENTS events")
