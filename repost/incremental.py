@@ -123,17 +123,18 @@ def parse_sources(config: Config, cache: BuildCache, inputs: Inputs) -> Sources:
     for kind, folder, files in (("post", config.paths.posts, inputs.posts), ("page", config.paths.pages, inputs.pages)):
         for path, rel, sig in zip(files, _rels(config, folder, files), sigs):
             entry = _Entry(kind, path, rel, sig)
-            try:
-                _identify(entry, known.get(rel))
-            except ContentError as exc:
-                errors[len(entries)] = exc
+            if rel in known:  # a file the cache does not know is read where it is parsed (by a worker)
+                try:
+                    _identify(entry, known[rel])
+                except ContentError as exc:
+                    errors[len(entries)] = exc
             entries.append(entry)
-    fresh = [i for i, e in enumerate(entries) if i not in errors and known.get(e.rel, (None, None))[1] != e.digest]
+    fresh = [i for i, e in enumerate(entries) if i not in errors and (e.digest is None or known[e.rel][1] != e.digest)]
     for i, entry in enumerate(entries):
-        if i not in errors:
+        if i not in errors and entry.digest is not None:
             entry.record = cache.stub(entry.kind, entry.digest, entry.path, entry.rel)
-    missing = cache.fill(entries[i].record for i in fresh)
-    _parse(config, cache, entries, [i for i in fresh if entries[i].digest in missing], errors)
+    missing = cache.fill(entries[i].record for i in fresh if entries[i].record is not None)
+    _parse(config, cache, entries, [i for i in fresh if entries[i].digest is None or entries[i].digest in missing], errors)
     if errors:
         raise_all([errors[i] for i in sorted(errors)])
     current = {e.rel for e in entries}
@@ -162,17 +163,21 @@ def _identify(entry: _Entry, last: tuple[str | None, str] | None) -> None:
     if entry.sig is not None and last is not None and last[0] == entry.sig:
         entry.digest = last[1]
         return
+    entry.data = _read(entry)
+    entry.digest = source_digest(entry.kind, entry.rel, entry.data)
+
+
+def _read(entry: _Entry) -> bytes:
     try:
-        entry.data = entry.path.read_bytes()
+        return entry.path.read_bytes()
     except OSError as exc:
         raise ContentError(entry.rel, None, f"cannot read: {exc.strerror}") from None
-    entry.digest = source_digest(entry.kind, entry.rel, entry.data)
 
 
 def _parse(config: Config, cache: BuildCache, entries: list[_Entry], misses: list[int], errors: dict) -> None:
     """Parse the files the cache does not have; store each record and keep only its lazy copy."""
     for i in misses:
-        if entries[i].data is None:  # known by its stat, but its record is gone: read it after all
+        if entries[i].data is None and entries[i].digest is not None:  # known by its stat, but its record is gone
             try:
                 entries[i].sig = None
                 _identify(entries[i], None)
@@ -182,12 +187,16 @@ def _parse(config: Config, cache: BuildCache, entries: list[_Entry], misses: lis
 
     def job(i: int) -> tuple[int, Any]:
         entry = entries[i]
+        data, digest = entry.data, entry.digest
         parse = content.parse_post if entry.kind == "post" else content.parse_page
         try:
-            record = parse(config, entry.path, entry.rel, content.decode(entry.data, entry.rel))
+            if data is None:  # not read yet (see parse_sources)
+                data = _read(entry)
+                digest = source_digest(entry.kind, entry.rel, data)
+            record = parse(config, entry.path, entry.rel, content.decode(data, entry.rel))
         except ContentError as exc:
             return i, parallel.Failure(exc.path, exc.line, exc.message)
-        return i, record_row(entry.digest, record)
+        return i, record_row(digest, record)
 
     pending: list[tuple[int, tuple]] = []
     forked = parallel.worth_it(len(misses), parallel.MIN_PARSE)
@@ -212,7 +221,7 @@ def _store(cache: BuildCache, entries: list[_Entry], pending: list[tuple[int, tu
     cache.insert_records([row for _, row in pending])
     for i, row in pending:
         entries[i].record = cache.lazy(row[0], row[1], entries[i].path)
-        entries[i].data = None
+        entries[i].digest, entries[i].data = row[0], None
     pending.clear()
 
 

@@ -156,3 +156,31 @@ def test_build_site_is_reentrant_and_reports_only_real_changes(tmp_path):
     result = build_site(config)
     assert result.changed == ["atom.xml", "index.html", "posts/a/index.html", "rss.xml"]  # the summary is on the index
     assert build_site(config).changed == []
+
+
+@pytest.mark.parametrize("known", [False, True], ids=["new-file", "changed-file"])
+@pytest.mark.parametrize("forked", [False, True], ids=["in-process", "workers"])
+def test_an_unreadable_post_is_one_error_naming_it(tmp_path, monkeypatch, known, forked):
+    """Read by the parse job (a file the cache does not know) or up front (a known file whose stat
+    changed): the same error either way, in a worker or not."""
+    from pathlib import Path
+
+    from repost import parallel
+
+    posts = {f"content/posts/p{i}.md": post(f"Post {i}", "Body.", date=f"2026-01-0{i + 1}T10:00:00+08:00") for i in range(3)}
+    root = make_site(tmp_path / "root", posts)
+    if known:
+        build(root)
+        (root / "content/posts/p1.md").write_text(post("Post 1", "New body.", date="2026-01-02T10:00:00+08:00"))
+    monkeypatch.setattr(parallel, "MIN_PARSE", 1 if forked else 10**9)
+    real = Path.read_bytes
+
+    def read_bytes(self):
+        if self.name == "p1.md":
+            raise PermissionError(13, "Permission denied", str(self))
+        return real(self)
+
+    monkeypatch.setattr(Path, "read_bytes", read_bytes)
+    with pytest.raises(ContentError) as err:
+        build(root)
+    assert str(err.value) == "content/posts/p1.md: cannot read: Permission denied"
