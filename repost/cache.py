@@ -32,7 +32,7 @@ from repost.content import Page, Post
 from repost.track import Reads, tok_id, unpack
 
 FOLDER = ".repost-cache"
-FORMAT = 5  # bump when the layout of a table changes
+FORMAT = 6  # bump when the layout of a table changes
 RACY_NS = 2_000_000_000
 ZIP_OVER = 1024  # HTML longer than this is stored compressed
 TOUCH_BATCH = 50_000  # index rows written per sorted batch
@@ -40,7 +40,8 @@ LIBRARIES = ("markdown-it-py", "markdown-it-pyrs", "nh3", "pygments", "jinja2", 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta(k TEXT PRIMARY KEY, v BLOB);
 CREATE TABLE IF NOT EXISTS sources(rel TEXT PRIMARY KEY, sig TEXT, digest TEXT);
-CREATE TABLE IF NOT EXISTS records(digest TEXT PRIMARY KEY, meta BLOB, body, summary);
+CREATE TABLE IF NOT EXISTS records(digest TEXT PRIMARY KEY, meta BLOB, summary, body);  -- summary before the
+-- long body: reading it then does not walk the body's overflow pages
 CREATE TABLE IF NOT EXISTS outs(id INTEGER PRIMARY KEY, folder TEXT UNIQUE, state BLOB, stamp BLOB, shape BLOB);
 CREATE TABLE IF NOT EXISTS plans(out INTEGER, n INTEGER, chunk BLOB, PRIMARY KEY(out, n));
 CREATE TABLE IF NOT EXISTS deps(out INTEGER, path TEXT, toks BLOB, PRIMARY KEY(out, path));
@@ -387,8 +388,9 @@ class BuildCache:
             self.warm.pop(digest, None)
         return set(stubs)
 
-    def lazy(self, digest: str, meta: bytes, path: Path) -> Post | Page:
-        """A record without its HTML, from its stored fields."""
+    def lazy(self, digest: str, meta: bytes, path: Path, summary: str | bytes | None = None) -> Post | Page:
+        """A record without its HTML, from its stored fields; with its summary when the caller
+        has it at hand (a fresh parse): every list page shows it, in every render worker."""
         kind, values = pickle.loads(meta)
         cls, names = (CachedPost, _POST_FIELDS) if kind == "post" else (CachedPage, _PAGE_FIELDS)
         record = object.__new__(cls)
@@ -396,13 +398,15 @@ class BuildCache:
         fields_.update(zip(names, values))
         fields_["path"] = path
         fields_["_html"] = HtmlRef(self.reader, digest)
+        if isinstance(summary, str):
+            fields_["summary_html"] = summary
         self.warm[digest] = record
         return record
 
     def insert_records(self, rows: list[tuple]) -> None:
         """Rows made by `record_row` (in worker processes when there are many)."""
         with self._transaction():
-            self.con.executemany("INSERT OR REPLACE INTO records VALUES (?, ?, ?, ?)", rows)
+            self.con.executemany("INSERT OR REPLACE INTO records(digest, meta, body, summary) VALUES (?, ?, ?, ?)", rows)
 
     # -- per output folder
 

@@ -220,7 +220,7 @@ def _store(cache: BuildCache, entries: list[_Entry], pending: list[tuple[int, tu
         return
     cache.insert_records([row for _, row in pending])
     for i, row in pending:
-        entries[i].record = cache.lazy(row[0], row[1], entries[i].path)
+        entries[i].record = cache.lazy(row[0], row[1], entries[i].path, row[3] if entries[i].kind == "post" else None)
         entries[i].digest, entries[i].data = row[0], None
     pending.clear()
 
