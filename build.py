@@ -3,7 +3,7 @@
 (so `python build.py`, `python build.py -v` and `python build.py --drafts` all build)."""
 import sys
 
-from repost.cli import COMMANDS, main
+from repost.cli import COMMANDS, run
 
 
 def _with_default_command(argv: list[str]) -> list[str]:
@@ -13,4 +13,4 @@ def _with_default_command(argv: list[str]) -> list[str]:
 
 
 if __name__ == "__main__":
-    sys.exit(main(_with_default_command(sys.argv[1:])))
+    run(_with_default_command(sys.argv[1:]))

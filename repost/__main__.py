@@ -1,5 +1,3 @@
-import sys
+from repost.cli import run
 
-from repost.cli import main
-
-sys.exit(main())
+run()

@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 import traceback
 from pathlib import Path
+from typing import NoReturn
 
 from repost import __version__
 from repost.errors import RepostError
@@ -111,5 +113,18 @@ def main(argv: list[str] | None = None) -> int:
         return 1
 
 
+def run(argv: list[str] | None = None) -> NoReturn:
+    """The `repost` command: `main`, then exit at once. A normal interpreter exit frees every
+    object one by one, which took 0.25 s after a 10,000-post build had finished; the work is
+    saved by then (files written, cache committed and closed), so only the streams need flushing."""
+    code = main(argv)
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # a closed pipe (`repost build | head`)
+            pass
+    os._exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    run()

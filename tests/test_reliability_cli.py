@@ -99,3 +99,20 @@ def test_a_real_process_prints_no_traceback_and_debug_does(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "repost", "--debug", "build"], cwd=root, capture_output=True, text=True,
                           timeout=60, env=env)
     assert proc.returncode == 1 and "Traceback" in proc.stderr
+
+
+@pytest.mark.parametrize("entry", [["-m", "repost", "build"], [str(REPO / "build.py")]], ids=["python -m repost", "build.py"])
+def test_the_command_exits_at_once_yet_loses_no_output(tmp_path, entry):
+    """The command ends with os._exit (no teardown of a big build's objects): what it printed into a
+    file (block-buffered) is all there, the exit code is kept, and a closed pipe is not an error."""
+    root = make_site(tmp_path / "site", {"content/posts/a.md": post("A")})
+    with open(tmp_path / "out.txt", "w") as out:
+        done = subprocess.run([sys.executable, *entry], cwd=root, stdout=out, stderr=subprocess.PIPE, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "built " in (tmp_path / "out.txt").read_text() and (root / "site/index.html").is_file()
+    bad = subprocess.run([sys.executable, *entry, "--config", str(tmp_path / "none.yaml")], cwd=root,
+                         capture_output=True, text=True, timeout=120)
+    assert bad.returncode == 1 and "config file not found" in bad.stderr
+    piped = subprocess.run(f"{sys.executable} {' '.join(entry)} -v | head -c 1", shell=True, cwd=root,
+                           capture_output=True, text=True, timeout=120)
+    assert "Traceback" not in piped.stderr and "Error" not in piped.stderr, piped.stderr
