@@ -17,7 +17,7 @@ from typing import Callable, Iterable, Mapping, Sequence
 
 import jinja2
 
-from repost import content, incremental, parallel, render, shape
+from repost import content, incremental, parallel, render, shape, slug
 from repost.cache import BuildCache, CacheLost
 from repost.config import Config
 from repost.errors import RepostError
@@ -68,7 +68,9 @@ def _build(config: Config, drafts: bool, output: Path | None, ui: UI, clean: boo
             _replay(current, ui)
             return BuildResult(pages=current["pages"], seconds=time.perf_counter() - start, output=out_dir)
         with ui.stage("parse"):
-            sources = parse_sources(config, cache, inputs)
+            # while workers parse, the parent loads what the model will need for tag slugs (a thread
+            # doing more, compiling the templates say, starves the parent's reading of results)
+            sources = parse_sources(config, cache, inputs, meanwhile=slug.preload if config.slug == "pinyin" else None)
             last = incremental.LastBuild(cache, out_dir, sources)
             saved = last.reuse(config, sources, inputs.env)  # an edit that moves nothing: same model and plan
             if saved is None:

@@ -16,9 +16,9 @@ import time
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import AbstractSet as Set, Any
+from typing import AbstractSet as Set, Any, Callable
 
-from repost import content, parallel, shape, slug
+from repost import content, parallel, shape
 from repost.cache import STUBS, BuildCache, out_stat, record_row, signature, source_digest
 from repost.config import Config
 from repost.content import Page, Post
@@ -113,9 +113,9 @@ class Sources:
         return [w for ws in found.values() for w in ws], {rel: ws for rel, ws in found.items() if ws}
 
 
-def parse_sources(config: Config, cache: BuildCache, inputs: Inputs) -> Sources:
+def parse_sources(config: Config, cache: BuildCache, inputs: Inputs, meanwhile: Callable[[], None] | None = None) -> Sources:
     """Every post and page: the files whose bytes changed parsed (or found in the cache), the
-    others as stubs. All errors raised together."""
+    others as stubs. All errors raised together. `meanwhile`: see `parallel.run`."""
     known = cache.source_digests()
     entries: list[_Entry] = []
     errors: dict[int, ContentError] = {}
@@ -134,7 +134,8 @@ def parse_sources(config: Config, cache: BuildCache, inputs: Inputs) -> Sources:
         if i not in errors and entry.digest is not None:
             entry.record = cache.stub(entry.kind, entry.digest, entry.path, entry.rel)
     missing = cache.fill(entries[i].record for i in fresh if entries[i].record is not None)
-    _parse(config, cache, entries, [i for i in fresh if entries[i].digest is None or entries[i].digest in missing], errors)
+    _parse(config, cache, entries, [i for i in fresh if entries[i].digest is None or entries[i].digest in missing], errors,
+           meanwhile)
     if errors:
         raise_all([errors[i] for i in sorted(errors)])
     current = {e.rel for e in entries}
@@ -174,8 +175,10 @@ def _read(entry: _Entry) -> bytes:
         raise ContentError(entry.rel, None, f"cannot read: {exc.strerror}") from None
 
 
-def _parse(config: Config, cache: BuildCache, entries: list[_Entry], misses: list[int], errors: dict) -> None:
-    """Parse the files the cache does not have; store each record and keep only its lazy copy."""
+def _parse(config: Config, cache: BuildCache, entries: list[_Entry], misses: list[int], errors: dict,
+           meanwhile: Callable[[], None] | None = None) -> None:
+    """Parse the files the cache does not have; store each record and keep only its lazy copy.
+    `meanwhile`: see `parallel.run`."""
     for i in misses:
         if entries[i].data is None and entries[i].digest is not None:  # known by its stat, but its record is gone
             try:
@@ -200,11 +203,7 @@ def _parse(config: Config, cache: BuildCache, entries: list[_Entry], misses: lis
 
     pending: list[tuple[int, tuple]] = []
     forked = parallel.worth_it(len(misses), parallel.MIN_PARSE)
-    warm = forked and config.slug == "pinyin"
-    for i, result in parallel.run(job, misses, parallel=forked):
-        if warm:  # the workers exist now: load what the model will need while they parse
-            slug.preload()
-            warm = False
+    for i, result in parallel.run(job, misses, parallel=forked, meanwhile=meanwhile):
         if isinstance(result, parallel.Failure):
             errors[i] = result.error()
             continue

@@ -10,6 +10,7 @@ from __future__ import annotations
 import gc
 import multiprocessing
 import os
+import threading
 from typing import Any, Callable, Iterable, Iterator
 
 from repost.errors import ContentError, raise_all
@@ -31,8 +32,12 @@ def worth_it(count: int, minimum: int) -> bool:
     return count >= minimum and cores() > 1 and "fork" in multiprocessing.get_all_start_methods()
 
 
-def run(job: Callable[[Any], Any], items: list, *, parallel: bool, chunksize: int = 16) -> Iterator[Any]:
-    """`job(item)` for every item, in any order; in forked workers when `parallel`."""
+def run(job: Callable[[Any], Any], items: list, *, parallel: bool, chunksize: int = 16,
+        meanwhile: Callable[[], None] | None = None) -> Iterator[Any]:
+    """`job(item)` for every item, in any order; in forked workers when `parallel`. `meanwhile`
+    is work of the parent's that can run while it waits for its workers: in a thread started
+    once they are forked (a fork must not copy a thread halfway), joined before `run` ends;
+    it must not raise, and is skipped when nothing is forked."""
     if not parallel:
         for item in items:
             yield _call(job, item)
@@ -40,11 +45,17 @@ def run(job: Callable[[Any], Any], items: list, *, parallel: bool, chunksize: in
     global _job
     _job = job
     gc.freeze()  # the workers' collector then never walks (nor copies the pages of) what they inherit
+    thread = None
     try:
         with multiprocessing.get_context("fork").Pool(cores(), initializer=gc.enable) as pool:
+            if meanwhile is not None:
+                thread = threading.Thread(target=meanwhile, name="repost-meanwhile", daemon=True)
+                thread.start()
             for result in pool.imap_unordered(_forked, items, chunksize):
                 yield result
     finally:
+        if thread is not None:
+            thread.join()
         _job = None
         gc.unfreeze()
 
