@@ -600,8 +600,8 @@ def test_a_forked_parse_pool_gives_the_same_findings(tmp_path, capsys, monkeypat
     monkeypatch.setattr(parallel, "MIN_PARSE", 1)
     monkeypatch.setattr(parallel, "cores", lambda: 2)
     pools, run = [], parallel.run
-    monkeypatch.setattr(parallel, "run", lambda job, items, *, parallel: pools.append((len(items), parallel)) or run(
-        job, items, parallel=parallel))
+    monkeypatch.setattr(parallel, "run", lambda job, items, *, parallel, **options: pools.append((len(items), parallel)) or run(
+        job, items, parallel=parallel, **options))
     assert _check_json(root, capsys) == (1, expected)  # parsed in workers
     assert pools == [(8, True)]
     for name in ("broken.md", "gbk.md"):
