@@ -34,7 +34,8 @@ from repost.track import Reads, tok_id, unpack
 FOLDER = ".repost-cache"
 FORMAT = 6  # bump when the layout of a table changes
 RACY_NS = 2_000_000_000
-ZIP_OVER = 1024  # HTML longer than this is stored compressed
+ZIP_OVER = 65536  # HTML longer than this is stored compressed (zlib, even at level 1, cost a
+# 10k cold build 0.4 s of its 13; uncompressed, the cache of the bench corpus is 150 MB, not 100)
 LIBRARIES = ("markdown-it-py", "markdown-it-pyrs", "nh3", "pygments", "jinja2", "pyyaml", "lxml", "pypinyin")
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta(k TEXT PRIMARY KEY, v BLOB);

@@ -400,3 +400,25 @@ def test_an_unreadable_record_of_the_last_build_only_costs_time(tmp_path, monkey
     build(root)
     assert tree_hashes(root / "site") == tree_hashes(_clean(root, tmp_path))
     assert build(root).rendered == 0  # and the record is whole again
+
+
+def test_a_long_body_is_stored_compressed_and_comes_back_whole(tmp_path):
+    long_body = "\n\n".join(f"Paragraph {i}: " + "word " * 40 for i in range(400))  # ~90 KB of HTML
+    root = _site(tmp_path, **{"content/posts/long.md": post("Long", long_body, date="2026-02-01T10:00:00+08:00")})
+    build(root)
+    rows = _rows_of_records(root)
+    assert any(isinstance(body, bytes) for body in rows) and any(isinstance(body, str) for body in rows)
+    (root / "content/posts/p0.md").write_text(post("Post 0", "Edited.", date="2026-01-01T10:00:00+08:00", tags=["t"]))
+    build(root)  # the long post's page is kept; its body read back for the feeds
+    assert tree_hashes(root / "site") == tree_hashes(_clean(root, tmp_path))
+    assert "Paragraph 399" in (root / "site/posts/long/index.html").read_text()
+
+
+def _rows_of_records(root: Path) -> list:
+    import sqlite3
+
+    con = sqlite3.connect(root / cache.FOLDER / "build.sqlite")
+    try:
+        return [body for (body,) in con.execute("SELECT body FROM records")]
+    finally:
+        con.close()
