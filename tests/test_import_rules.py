@@ -310,7 +310,9 @@ def test_random_paragraphs_in_boilerplate_survive_exactly_once(pack, paras):
 @settings(max_examples=200, deadline=None)
 @given(st.text(alphabet=st.characters(blacklist_categories=("Cs", "Cc", "Zl", "Zp")), min_size=1, max_size=60))
 def test_escaped_text_renders_as_itself(text):
-    line = " ".join(text.split())
+    from repost.frontmatter import clean_text
+
+    line = " ".join(clean_text(text).split())  # less what every build drops: a BOM, bidi controls, zero-width space
     if not line:
         return
     shown = page_text(escape_block(line))
