@@ -206,6 +206,23 @@ def test_a_body_edit_renders_only_what_shows_the_body(tmp_path):
     assert tree_hashes(site.root / "site") == clean_build(site.root, tmp_path / "clean")
 
 
+@pytest.mark.parametrize("forked", [False, True], ids=["in-process", "workers"])
+def test_a_new_file_nothing_shows_renders_nothing_again(tmp_path, monkeypatch, forked):
+    """A new draft makes the model and plan again: every file's key must come out as the first
+    build (rendered in workers, or not) recorded it, so nothing is rendered again."""
+    if forked:
+        monkeypatch.setattr(parallel, "MIN_RENDER", 1)
+        monkeypatch.setattr(parallel, "MIN_PARSE", 1)
+    site = Site(tmp_path / SITE)
+    for i in range(12):
+        site.add(i)
+    first = build(site.root)
+    site.write("content/posts/draft.md", post("Draft", "Not yet.", draft=True))  # a new file: model and plan again
+    again = build(site.root)
+    assert not again.reused and first.rendered == first.pages and again.rendered == 0
+    assert tree_hashes(site.root / "site") == clean_build(site.root, tmp_path / "clean")
+
+
 def test_a_title_edit_reaches_index_tag_archive_and_feed(tmp_path):
     site = Site(tmp_path / SITE)
     for i in range(5):
