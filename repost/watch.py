@@ -286,11 +286,16 @@ class SiteBuild:
         return result
 
     def reload_config(self) -> None:
-        """Load the config again; a briefly missing file (an editor's atomic save) is retried."""
+        """Load the config again; a briefly missing file (an editor's atomic save) is retried, and
+        so is an empty one (an editor that truncates, then writes: caught in between, it would
+        load as all defaults)."""
         load = self._load or _load_config
         if self.config.path is None:
             return
         for attempt in range(6):
+            if attempt < 5 and _empty(self.config.path):
+                time.sleep(0.1)
+                continue
             try:
                 self.config = load(self.config.path)
             except RepostError:
@@ -360,3 +365,10 @@ def _load_config(path: Any) -> Any:
     from repost.config import load_config
 
     return load_config(path)
+
+
+def _empty(path: str | Path) -> bool:
+    try:
+        return os.stat(path).st_size == 0
+    except OSError:
+        return False

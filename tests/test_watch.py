@@ -357,6 +357,16 @@ def test_config_briefly_missing_is_retried(root):
     assert site.config.title == "Back"
 
 
+def test_config_caught_empty_mid_write_is_retried(root):
+    """An editor that truncates then writes: the watcher may read the file empty in between."""
+    site = site_build(root, FakeBuild())
+    cfg = root / "config.yaml"
+    cfg.write_text("")
+    threading.Timer(0.2, lambda: cfg.write_text("title: Back\n")).start()
+    site([Change("config", cfg)])
+    assert site.config.title == "Back"
+
+
 def test_config_gone_for_good_is_an_error_not_a_crash(root):
     site = site_build(root, FakeBuild())
     (root / "config.yaml").unlink()
