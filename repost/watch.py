@@ -293,14 +293,14 @@ class SiteBuild:
         if self.config.path is None:
             return
         for attempt in range(6):
-            if attempt < 5 and _empty(self.config.path):
+            if attempt < 5 and _pending(self.config.path):
                 time.sleep(0.1)
                 continue
             try:
                 self.config = load(self.config.path)
             except RepostError:
                 self.config_broken = True
-                if Path(self.config.path).is_file() or attempt == 5:
+                if attempt == 5 or not _pending(self.config.path):  # gone since the check: wait again
                     raise
                 time.sleep(0.1)
             else:
@@ -367,8 +367,9 @@ def _load_config(path: Any) -> Any:
     return load_config(path)
 
 
-def _empty(path: str | Path) -> bool:
+def _pending(path: str | Path) -> bool:
+    """The config is missing or empty: an editor is (most likely) halfway through saving it."""
     try:
         return os.stat(path).st_size == 0
     except OSError:
-        return False
+        return True
