@@ -29,7 +29,7 @@ PRESERVE = (".git", "CNAME")
 TEMP_PREFIX = ".repost-build-"
 OLD_PREFIX = ".repost-old-"
 PATCH_MIN_FILES = 256  # below this many files, linking a whole new tree is cheap enough
-PATCH_MAX_CHANGES = 1000  # above this many changed files, swap a whole new tree
+PATCH_MAX_CHANGES = 1000  # above this many changed files (and a quarter of the tree), swap a whole new tree
 _TRASH = itertools.count()
 STAGED = ".staged"  # a small change waits in the temp folder flat, under hashed names: no folder per file
 
@@ -114,7 +114,7 @@ class Writer:
     def expect(self, count: int) -> None:
         """About `count` files will change: a whole new tree (stage each file at its place in it)
         or a few renamed into the output (stage them flat)."""
-        self.flat = self.known is not None and len(self.known) >= PATCH_MIN_FILES and count <= PATCH_MAX_CHANGES
+        self.flat = self.known is not None and len(self.known) >= PATCH_MIN_FILES and self._few(count)
 
     def staging(self, rel: str) -> Path:
         """Where a changed file is written until the commit (also called in worker processes)."""
@@ -173,7 +173,13 @@ class Writer:
 
     def _small(self, removed: list[str]) -> bool:
         return (self.known is not None and self.output.is_dir() and len(self.known) >= PATCH_MIN_FILES
-                and len(self.changed) + len(removed) <= PATCH_MAX_CHANGES)
+                and self._few(len(self.changed) + len(removed)))
+
+    def _few(self, count: int) -> bool:
+        """Few enough changes to rename into place: linking a new tree costs about as much per file
+        as a rename, so a change to a quarter of a big site (a new post moves every page of the
+        index: 1,000 files of 14,000) is still cheaper in place."""
+        return count <= max(PATCH_MAX_CHANGES, len(self.known or ()) // 4)
 
     def _swap(self) -> None:
         self._begin()

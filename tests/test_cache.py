@@ -235,6 +235,24 @@ def test_small_change_to_a_big_output_is_renamed_in_place(tmp_path, monkeypatch)
     assert tree_hashes(out) == tree_hashes(_clean(root, tmp_path))
 
 
+@pytest.mark.parametrize("title,patched", [("Post 3", True), ("Post 3 retitled", False)], ids=["body", "title"])
+def test_a_change_to_under_a_quarter_of_the_files_is_patched_in_place(tmp_path, monkeypatch, title, patched):
+    """Past PATCH_MAX_CHANGES a change is still renamed into place while it is under a quarter of
+    the output (a new post moves every index page of a big site): a new tree costs a link per file."""
+    monkeypatch.setattr(write, "PATCH_MIN_FILES", 0)
+    monkeypatch.setattr(write, "PATCH_MAX_CHANGES", 3)
+    root = _site(tmp_path, n=8)
+    build(root)
+    out = root / "site"
+    inode = os.stat(out).st_ino
+    (root / "content/posts/p3.md").write_text(post(title, "Body 3, edited.", date="2026-01-04T10:00:00+08:00", tags=["t"]))
+    result = build(root)
+    quarter = len(tree_hashes(out)) // 4
+    assert 3 < len(result.changed) <= quarter if patched else len(result.changed) > quarter
+    assert (os.stat(out).st_ino == inode) == patched  # renamed into place, or a new tree swapped in
+    assert tree_hashes(out) == tree_hashes(_clean(root, tmp_path))
+
+
 def _clean(root: Path, tmp_path: Path) -> Path:
     import shutil
 
