@@ -333,7 +333,7 @@ def test_an_interrupted_cache_save_keeps_the_last_record_whole(tmp_path, monkeyp
     def boom(state):  # called after the rows of the rendered pages were written
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(cache, "_pack_state", boom)
+    monkeypatch.setattr(cache, "pack", boom)
     with pytest.raises(KeyboardInterrupt):
         build(root)
     after = _rows(root)
