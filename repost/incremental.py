@@ -164,15 +164,16 @@ def _identify(entry: _Entry, last: tuple[str | None, str] | None) -> None:
     if entry.sig is not None and last is not None and last[0] == entry.sig:
         entry.digest = last[1]
         return
-    entry.data = _read(entry)
-    entry.digest = source_digest(entry.kind, entry.rel, entry.data)
+    entry.data, entry.digest = _contents(entry)
 
 
-def _read(entry: _Entry) -> bytes:
+def _contents(entry: _Entry) -> tuple[bytes, str]:
+    """The file's bytes and their digest."""
     try:
-        return entry.path.read_bytes()
+        data = entry.path.read_bytes()
     except OSError as exc:
         raise ContentError(entry.rel, None, f"cannot read: {exc.strerror}") from None
+    return data, source_digest(entry.kind, entry.rel, data)
 
 
 def _parse(config: Config, cache: BuildCache, entries: list[_Entry], misses: list[int], errors: dict,
@@ -194,16 +195,14 @@ def _parse(config: Config, cache: BuildCache, entries: list[_Entry], misses: lis
         parse = content.parse_post if entry.kind == "post" else content.parse_page
         try:
             if data is None:  # not read yet (see parse_sources)
-                data = _read(entry)
-                digest = source_digest(entry.kind, entry.rel, data)
+                data, digest = _contents(entry)
             record = parse(config, entry.path, entry.rel, content.decode(data, entry.rel))
         except ContentError as exc:
             return i, parallel.Failure(exc.path, exc.line, exc.message)
         return i, record_row(digest, record)
 
     pending: list[tuple[int, tuple]] = []
-    forked = parallel.worth_it(len(misses), parallel.MIN_PARSE)
-    for i, result in parallel.run(job, misses, parallel=forked, meanwhile=meanwhile):
+    for i, result in parallel.run(job, misses, parallel=parallel.worth_it(len(misses), parallel.MIN_PARSE), meanwhile=meanwhile):
         if isinstance(result, parallel.Failure):
             errors[i] = result.error()
             continue

@@ -114,7 +114,7 @@ class Writer:
     def expect(self, count: int) -> None:
         """About `count` files will change: a whole new tree (stage each file at its place in it)
         or a few renamed into the output (stage them flat)."""
-        self.flat = self.known is not None and len(self.known) >= PATCH_MIN_FILES and self._few(count)
+        self.flat = self._few(count)
 
     def staging(self, rel: str) -> Path:
         """Where a changed file is written until the commit (also called in worker processes)."""
@@ -172,14 +172,14 @@ class Writer:
         return sorted(rel for rel in self.known - self._seen if os.path.lexists(self.output / rel))
 
     def _small(self, removed: list[str]) -> bool:
-        return (self.known is not None and self.output.is_dir() and len(self.known) >= PATCH_MIN_FILES
-                and self._few(len(self.changed) + len(removed)))
+        return self.output.is_dir() and self._few(len(self.changed) + len(removed))
 
     def _few(self, count: int) -> bool:
-        """Few enough changes to rename into place: linking a new tree costs about as much per file
-        as a rename, so a change to a quarter of a big site (a new post moves every page of the
-        index: 1,000 files of 14,000) is still cheaper in place."""
-        return count <= max(PATCH_MAX_CHANGES, len(self.known or ()) // 4)
+        """A big known output and few enough changes to rename into place: linking a new tree
+        costs about as much per file as a rename, so a change to a quarter of a big site (a new
+        post moves every page of the index: 1,000 files of 14,000) is still cheaper in place."""
+        return (self.known is not None and len(self.known) >= PATCH_MIN_FILES
+                and count <= max(PATCH_MAX_CHANGES, len(self.known) // 4))
 
     def _swap(self) -> None:
         self._begin()
