@@ -68,6 +68,14 @@ def build(root: Path, **kwargs):
     return build_site(load(root), **kwargs)
 
 
+def in_workers(patch) -> None:
+    """Make every parse and render batch go to forked workers (`patch`: monkeypatch or its context)."""
+    from repost import parallel
+
+    patch.setattr(parallel, "MIN_RENDER", 1)
+    patch.setattr(parallel, "MIN_PARSE", 1)
+
+
 def tree(folder: Path) -> set[str]:
     """All files under `folder` as POSIX relative paths (like `tree -a` in Hugo's tests)."""
     folder = Path(folder)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import build, make_site, post, tree_hashes
+from conftest import build, in_workers, make_site, post, tree_hashes
 from repost import cache, content, parallel, render, write
 from repost.cli import main
 from repost.errors import ContentError
@@ -202,8 +202,7 @@ def test_parallel_and_serial_builds_are_identical(tmp_path, monkeypatch):
     root = _site(tmp_path, 9)
     build(root)
     serial = tree_hashes(root / "site")
-    monkeypatch.setattr(parallel, "MIN_RENDER", 1)
-    monkeypatch.setattr(parallel, "MIN_PARSE", 1)
+    in_workers(monkeypatch)
     monkeypatch.setattr(parallel, "cores", lambda: 2)
     build(root, output=tmp_path / "forked", clean=True)
     assert tree_hashes(tmp_path / "forked") == serial

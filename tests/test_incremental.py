@@ -15,8 +15,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import build, make_site, post, tree_hashes
-from repost import cache, parallel, write
+from conftest import build, in_workers, make_site, post, tree_hashes
+from repost import cache, write
 from repost.ui import UI
 
 SITE = "site-root"
@@ -211,8 +211,7 @@ def test_a_new_file_nothing_shows_renders_nothing_again(tmp_path, monkeypatch, f
     """A new draft makes the model and plan again: every file's key must come out as the first
     build (rendered in workers, or not) recorded it, so nothing is rendered again."""
     if forked:
-        monkeypatch.setattr(parallel, "MIN_RENDER", 1)
-        monkeypatch.setattr(parallel, "MIN_PARSE", 1)
+        in_workers(monkeypatch)
     site = Site(tmp_path / SITE)
     for i in range(12):
         site.add(i)
@@ -252,8 +251,7 @@ def test_any_sequence_of_edits_equals_a_clean_build(tmp_path_factory, monkeypatc
         if patch:
             m.setattr(write, "PATCH_MIN_FILES", 0)
         if forked:
-            m.setattr(parallel, "MIN_RENDER", 1)
-            m.setattr(parallel, "MIN_PARSE", 1)
+            in_workers(m)
         site = Site(tmp / SITE)
         for i in range(3):
             site.add(i)
