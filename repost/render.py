@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import math
 import traceback
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from importlib import resources
 from pathlib import Path
