@@ -279,7 +279,8 @@ def test_html_metadata_from_meta_tags_and_json_ld():
 _WORDS = st.text(alphabet=st.sampled_from(list("微信支付宝火车票交通场景竞争用户体验阿里腾讯的了是在和有")
                                           + list("abcdefghij klmnop*_#[]()<>`!&1234567890.,")), min_size=12, max_size=80)
 _PARA = _WORDS.map(lambda s: s.strip()).filter(lambda s: len(s) >= 12 and re.search(r"[\u4e00-\u9fff]{3}", s)
-                                                          and not re.fullmatch(r"[\s\W\d]*", s))
+                                                          and not re.fullmatch(r"[\s\W\d]*", s)
+                                                          and not re.match(r"[-+*]\s", s))  # a bullet: a list item
 
 WRAPPERS = {
     "jianshu": ("{title}\n\n", "\n\n•END•\n\n©著作权归作者所有,转载或内容合作请联系作者\n  • 序言:滨河连续发生了三起死亡事件...\n    沈念sama阅读 194,319评论 5 459\n\n推荐阅读更多精彩内容\n",
