@@ -249,8 +249,8 @@ def parse_post(config: Config, path: Path, rel: str, text: str) -> Post:
     when = f.when("date", tz, required=True).astimezone(tz)
     updated = f.when("updated", tz)
     slug = _slug(config, f, title, rel)
-    body, summary_html = _body_and_summary(doc, f, rel)
-    plain = sanitised_text(body)
+    body, bare, summary_html = _body_and_summary(doc, f, rel)
+    plain = sanitised_text(bare)
     summary_src = f.text("summary")
     if summary_src:
         summary_html = markup.render_markdown(summary_src)
@@ -276,7 +276,7 @@ def parse_page(config: Config, path: Path, rel: str, text: str) -> Page:
     f = _Fields(doc, rel, PAGE_KEYS)
     title = f.text("title", required=True)
     slug = check_slug(f.text("slug") or unicodedata.normalize("NFC", path.stem), rel, doc.line_of("slug"))
-    body = _render(doc.body, rel, doc.body_line)
+    body, bare = _render(doc.body, rel, doc.body_line)
     permalink = f.text("permalink") or f"/{slug}/"
     url, output = _page_url(permalink, f)
     weight = doc.meta.get("weight", 0)
@@ -286,7 +286,7 @@ def parse_page(config: Config, path: Path, rel: str, text: str) -> Page:
     date_ = f.when("date", tz)
     return Page(
         path=path, rel=rel, title=title, slug=slug, body_html=body,
-        description=f.text("description") or truncate(sanitised_text(body), config.summary_length),
+        description=f.text("description") or truncate(sanitised_text(bare), config.summary_length),
         url=url, output=output, date=date_.astimezone(tz) if date_ else None, updated=f.when("updated", tz),
         draft=f.flag("draft"), lang=f.text("lang"), menu=f.flag("menu", True), weight=weight, warnings=tuple(f.warnings),
     )
@@ -304,17 +304,18 @@ def _slug(config: Config, f: _Fields, title: str, rel: str) -> str:
     return check_slug(slug, rel, f.doc.line_of("title"))
 
 
-def _body_and_summary(doc: frontmatter.Document, f: _Fields, rel: str) -> tuple[str, str]:
+def _body_and_summary(doc: frontmatter.Document, f: _Fields, rel: str) -> tuple[str, str, str]:
+    """The body's HTML, the same before highlighting (see `markup.render_parts`), the summary's HTML."""
     parts = markup.split_more(doc.body)
     if parts is None:
-        return _render(doc.body, rel, doc.body_line), ""
+        return (*_render(doc.body, rel, doc.body_line), "")
     before, after = parts
-    return _render(before + "\n\n" + after, rel, doc.body_line), _render(before, rel, doc.body_line)
+    return (*_render(before + "\n\n" + after, rel, doc.body_line), _render(before, rel, doc.body_line)[0])
 
 
-def _render(text: str, rel: str, line: int) -> str:
+def _render(text: str, rel: str, line: int) -> tuple[str, str]:
     try:
-        return markup.render_markdown(text)
+        return markup.render_parts(text)
     except markup.MarkupTimeout as exc:
         raise ContentError(rel, line, str(exc)) from None
     except RecursionError:

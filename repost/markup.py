@@ -87,22 +87,36 @@ def _with_alt(match: re.Match) -> str:
 
 def render_markdown(text: str, *, timeout: float | None = DEFAULT_TIMEOUT) -> str:
     """Markdown -> sanitised HTML; raises MarkupTimeout past `timeout` seconds."""
+    return render_parts(text, timeout=timeout)[0]
+
+
+def render_parts(text: str, *, timeout: float | None = DEFAULT_TIMEOUT) -> tuple[str, str]:
+    """(sanitised HTML, the same before code is highlighted): a post's plain text comes from the
+    second, which has far fewer tags. Raises MarkupTimeout past `timeout` seconds."""
     text = clean_text(text)
-    if timeout is not None and not fast_enough(text):
-        return sanitize(_budgeted(text, timeout))
+    fast = fast_enough(text)
+    if timeout is not None and not fast:
+        return _budgeted(text, timeout)
     start = time.perf_counter()
-    out = _to_html(text)
+    parts = _parts(text, fast)
     if timeout is not None and time.perf_counter() - start > timeout:
         raise _timeout(timeout)
-    return sanitize(out)
+    return parts
+
+
+def _parts(text: str, fast: bool) -> tuple[str, str]:
+    """Render, sanitise, then highlight: Pygments' markup is ours (it escapes the code), so nh3
+    need not parse every span of it (it cost nh3 half as much again)."""
+    clean = sanitize(_to_html(text, fast))
+    return _highlight_fences(clean), clean
 
 
 def _timeout(timeout: float) -> MarkupTimeout:
     return MarkupTimeout(f"Markdown rendering took longer than {timeout:g} s (pathological input?)")
 
 
-def _budgeted(text: str, timeout: float) -> str:
-    """`_to_html(text)` in the worker thread; MarkupTimeout when it misses the deadline."""
+def _budgeted(text: str, timeout: float) -> tuple[str, str]:
+    """`_parts(text, False)` in the worker thread; MarkupTimeout when it misses the deadline."""
     worker = _Worker.current()
     box: dict[str, object] = {}
     done = threading.Event()
@@ -112,7 +126,7 @@ def _budgeted(text: str, timeout: float) -> str:
         raise _timeout(timeout)
     if "error" in box:
         raise box["error"]  # type: ignore[misc]
-    return str(box["html"])
+    return box["html"]  # type: ignore[return-value]
 
 
 class _Worker:
@@ -146,7 +160,7 @@ class _Worker:
         while not self.abandoned:
             text, box, done = self.jobs.get()
             try:
-                box["html"] = _to_html(text)
+                box["html"] = _parts(text, False)
             except BaseException as exc:  # reported to the caller
                 box["error"] = exc
             done.set()
@@ -158,9 +172,10 @@ def split_more(text: str) -> tuple[str, str] | None:
     return (text[: match.start()], text[match.end():]) if match else None
 
 
-def _to_html(text: str) -> str:
-    """Markdown -> unsanitised HTML: the Rust engine where it is safe and exact, else the reference."""
-    out = _fast_html(text) if fast_enough(text) else None
+def _to_html(text: str, fast: bool) -> str:
+    """Markdown -> unsanitised HTML, code not highlighted: the Rust engine where `fast_enough` found
+    it safe and exact (`fast`), else the reference."""
+    out = _fast_html(text) if fast else None
     return _reference_html(text) if out is None else out
 
 
@@ -173,16 +188,15 @@ def _engine():
     return MarkdownIt("commonmark").enable_many(["table", "strikethrough", "sourcepos"])
 
 
-# What the output pass rewrites: headings (ids), fences with a language (Pygments), and empty
-# blockquotes, which markdown-it-py writes on one line; then every other data-sourcepos goes.
+# What the output pass rewrites: headings (ids) and empty blockquotes, which markdown-it-py writes
+# on one line; then every data-sourcepos goes.
 _MARKED = re.compile(r'<h([1-6]) data-sourcepos="(\d+):(\d+)-(\d+):\d+">'
-                     r'|<pre><code data-sourcepos="[^"]*" class="language-([^"]*)">(.*?)</code></pre>'
-                     r'|<blockquote data-sourcepos="[^"]*">\n(?=</blockquote>)', re.DOTALL)
+                     r'|<blockquote data-sourcepos="[^"]*">\n(?=</blockquote>)')
 _SOURCEPOS = re.compile(r' data-sourcepos="[^"]*"')
 
 
 def _fast_html(text: str) -> str | None:
-    """The Rust engine's HTML with our heading ids and highlighting; None if it panicked."""
+    """The Rust engine's HTML with our heading ids; None if it panicked."""
     try:
         out = _engine().render(text)
     except BaseException as exc:  # pyo3's PanicException derives from BaseException
@@ -193,14 +207,8 @@ def _fast_html(text: str) -> str | None:
     seen: dict[str, int] = {}
 
     def mark(match: re.Match) -> str:
-        if match.group(1) is None:
-            if match.group(5) is None:  # an empty blockquote
-                return "<blockquote>"
-            lang = _unescape(match.group(5))
-            highlighted = _highlight(_unescape(match.group(6)), lang, "")
-            if highlighted:  # markdown-it adds a newline after highlighted code too
-                return highlighted
-            return f'<pre><code class="language-{match.group(5)}">{match.group(6)}</code></pre>'
+        if match.group(1) is None:  # an empty blockquote
+            return "<blockquote>"
         if not lines:
             lines.extend(text.split("\n"))
         first, col, last = int(match.group(2)) - 1, int(match.group(3)) - 1, int(match.group(4)) - 1
@@ -211,13 +219,6 @@ def _fast_html(text: str) -> str | None:
         return f'<h{match.group(1)} id="{_unique_id(source, seen)}">'
 
     return _SOURCEPOS.sub("", _MARKED.sub(mark, out))
-
-
-def _unescape(escaped: str) -> str:
-    """Exactly undo markdown-it's escapeHtml (& < > ")."""
-    if "&" not in escaped:
-        return escaped
-    return escaped.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", '"').replace("&amp;", "&")
 
 
 def _atx_content(line: str) -> str:
@@ -240,13 +241,30 @@ def _reference_html(text: str) -> str:
 def _parser():
     from markdown_it import MarkdownIt
 
-    md = MarkdownIt("commonmark", {"html": True, "highlight": _highlight}).enable(["table", "strikethrough"])
+    md = MarkdownIt("commonmark", {"html": True}).enable(["table", "strikethrough"])
     md.core.ruler.push("heading_ids", _heading_ids)
     return md
 
 
-def _highlight(code: str, lang: str, attrs: str) -> str:
-    """Pygments classes for known languages; '' lets markdown-it escape the code itself."""
+# A fence with a language, as both engines write it and nh3 leaves it: text only inside (nh3
+# escapes & < > in text), so a <pre><code> of raw HTML holding tags is left as it is.
+_FENCE = re.compile(r'<pre><code class="language-([^"]*)">([^<]*)</code></pre>')
+
+
+def _highlight_fences(clean: str) -> str:
+    """Pygments classes for the fenced code of sanitised HTML."""
+    if '<pre><code class="language-' not in clean:
+        return clean
+
+    def one(match: re.Match) -> str:
+        out = _highlight(html.unescape(match.group(2)), html.unescape(match.group(1)))
+        return out or match.group(0)
+
+    return _FENCE.sub(one, clean)
+
+
+def _highlight(code: str, lang: str) -> str:
+    """Pygments classes for known languages, else ''."""
     name = re.sub(r"[^\w+#.-]", "", lang or "")[:40]
     lexer = _lexer(name) if name else None
     if lexer is None:

@@ -96,11 +96,11 @@ def test_front_matter_errors_hook_checks_pages_too(tmp_path):
 def test_a_body_that_cannot_render_is_reported(tmp_path, capsys, monkeypatch):
     import repost.markup as markup
 
-    def boom(text):
+    def boom(text, timeout=None):
         raise markup.MarkupTimeout("Markdown rendering took longer than 5 s (pathological input?)")
 
     root = make_site(tmp_path, {"content/posts/slow.md": post("slow", "[[[[")})
-    monkeypatch.setattr(markup, "render_markdown", boom)
+    monkeypatch.setattr(markup, "render_parts", boom)
     code, lines, _ = run(root, capsys)
     assert code == 1 and lines == ["content/posts/slow.md:5: error: Markdown rendering took longer than 5 s (pathological input?)"]
 

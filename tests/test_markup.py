@@ -8,7 +8,8 @@ import pytest
 from hypothesis import given, settings, strategies as st
 from lxml import html
 
-from repost.markup import ALLOWED_TAGS, MarkupTimeout, render_markdown, sanitize, split_more
+from repost.content import sanitised_text
+from repost.markup import ALLOWED_TAGS, MarkupTimeout, render_markdown, render_parts, sanitize, split_more
 
 SAFE_SCHEMES = ("http:", "https:", "mailto:")
 
@@ -90,6 +91,37 @@ def test_code_is_highlighted_with_classes_only():
     assert not root.xpath("//*[@style]")
 
 
+CODE = ["print('hi')", "x = \"<&>\" # &amp; &nbsp; \xa0 中文", "</code></pre><script>alert(1)</script>", "a\tb\n\n  c", "&#39;"]
+
+
+@pytest.mark.parametrize("code", CODE)
+def test_code_is_highlighted_after_sanitising_and_keeps_its_text_exactly(code):
+    """Pygments runs on the sanitised HTML: its spans are ours, and the code they hold is the
+    fence's text exactly, however it was escaped on the way."""
+    root = _fragment(render_markdown(f"```python\n{code}\n```\n"))
+    assert root.xpath('//pre[@class="highlight"]/code[@class="language-python"]')
+    assert not root.xpath("//script")
+    assert root.xpath("string(//code)").rstrip("\n") == code
+
+
+def test_raw_html_code_with_tags_inside_is_sanitised_and_not_highlighted():
+    out = render_markdown('<pre><code class="language-python"><b>x</b><script>alert(1)</script> = 1</code></pre>\n')
+    root = _fragment(out)
+    assert not root.xpath("//script") and not root.xpath("//span")
+    assert root.xpath("//pre/code/b")[0].text == "x"
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.sampled_from(["python", "js", "nosuchlang", ""]), min_size=1, max_size=3),
+       st.text(alphabet=st.sampled_from("ab <>&\"'\t\n中#/*x=;{}"), max_size=40))
+def test_the_unhighlighted_html_gives_the_same_plain_text(langs, code):
+    """A post's plain text (reading time, description) is taken before highlighting."""
+    doc = "\n\n".join(f"intro {i}\n\n```{lang}\n{code}\n```" for i, lang in enumerate(langs))
+    full, bare = render_parts(doc)
+    assert "hl-" not in bare
+    assert sanitised_text(full) == sanitised_text(bare)
+
+
 def test_heading_ids_are_unique_and_keep_cjk():
     root = _fragment(render_markdown("## 中文 标题\n\n## 中文 标题\n"))
     assert root.xpath("//h2/@id") == ["中文-标题", "中文-标题-1"]
@@ -124,7 +156,7 @@ def test_adversarial_markdown_finishes_or_times_out_cleanly(name, text):
 def test_time_budget_turns_a_slow_render_into_an_error(monkeypatch):
     import repost.markup as markup
 
-    def slow(text):
+    def slow(text, fast):
         time.sleep(5)
         return "<p>late</p>"
 
@@ -141,7 +173,7 @@ def test_a_fast_path_render_over_budget_is_an_error_too(monkeypatch):
     linear on (markup.fast_enough), and one that still takes longer than the budget is an error."""
     import repost.markup as markup
 
-    def slow(text):
+    def slow(text, fast):
         time.sleep(0.4)
         return "<p>late</p>"
 

@@ -26,15 +26,15 @@ EXAMPLES = int(os.environ.get("REPOST_HYPOTHESIS_EXAMPLES", "300"))
 
 
 def reference(text: str) -> str:
-    """The old pipeline: markdown-it-py with the heading-id rule and Pygments, then nh3."""
-    return markup.sanitize(markup._reference_html(clean_text(text)))
+    """The old pipeline: markdown-it-py with the heading-id rule, then nh3, then Pygments."""
+    return markup._highlight_fences(markup.sanitize(markup._reference_html(clean_text(text))))
 
 
 def fast(text: str) -> str:
     text = clean_text(text)
     out = markup._fast_html(text)
     assert out is not None, "the Rust engine failed"
-    return markup.sanitize(out)
+    return markup._highlight_fences(markup.sanitize(out))
 
 
 def _body(path: Path) -> str:

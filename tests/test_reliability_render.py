@@ -96,15 +96,15 @@ def test_adversarial_markdown_builds_or_fails_per_file(tmp_path):
 
 
 def test_a_render_over_budget_is_one_files_error_and_the_cli_says_which(tmp_path, capsys, monkeypatch):
-    real_to_html, real_render = markup._to_html, markup.render_markdown
+    real_to_html, real_render = markup._to_html, markup.render_parts
 
-    def slow_to_html(text):
+    def slow_to_html(text, fast):
         if "PATHOLOGICAL" in text:
             time.sleep(3)
-        return real_to_html(text)
+        return real_to_html(text, fast)
 
     monkeypatch.setattr(markup, "_to_html", slow_to_html)
-    monkeypatch.setattr(markup, "render_markdown", lambda text, timeout=None: real_render(text, timeout=0.3))
+    monkeypatch.setattr(markup, "render_parts", lambda text, timeout=None: real_render(text, timeout=0.3))
     root = make_site(tmp_path, {"content/posts/slow.md": post("slow", "PATHOLOGICAL input"),
                                 "content/posts/ok.md": post("ok", "fine")})
     code = main(["--config", str(root / "config.yaml"), "build"])
@@ -115,7 +115,7 @@ def test_a_render_over_budget_is_one_files_error_and_the_cli_says_which(tmp_path
 
 
 def test_a_recursion_error_in_the_renderer_is_a_file_error(tmp_path, monkeypatch):
-    def deep(text):
+    def deep(text, fast):
         raise RecursionError("maximum recursion depth exceeded")
 
     monkeypatch.setattr(markup, "_to_html", deep)
