@@ -32,6 +32,11 @@ from repost.content import Page, Post, Site, Tag
 MISSING = type("Missing", (), {"__repr__": lambda self: "<missing>"})()
 VOLATILE = frozenset({"updated"})  # template variables computed from the posts
 SOURCE_KINDS = ("post", "page")
+# Fields of a post or page that its source alone makes (config and code are in every cache key):
+# their fingerprint is the source's digest, so a long body is never hashed (a third of what noting
+# a post page's reads cost) and a later build's check never reads one back from the cache. Only
+# the body: listing pages read summaries, which an edit of the rest of the body leaves as they are.
+FROM_SOURCE = frozenset({"body_html"})
 _PLAIN = (str, int, float, bool, type(None))
 _MODELS = (Post, Page, Tag, Site)
 _BIG = (tuple, list)
@@ -290,7 +295,8 @@ class Tracker:
         """The fingerprint `name` of `tok` has in this build."""
         key = (tok, name)
         if key not in self._fps:
-            self._fps[key] = self._fp(tok, name, self._value(tok, name))
+            value = None if name in FROM_SOURCE and tok[0] in SOURCE_KINDS else self._value(tok, name)
+            self._fps[key] = self._fp(tok, name, value)
         return self._fps[key]
 
     def _value(self, tok: tuple, name: Any) -> Any:
@@ -319,7 +325,9 @@ class Tracker:
         key = (tok, name)
         found = self._fps.get(key)
         if found is None:
-            if name == "*" and tok[0] in SOURCE_KINDS:
+            if name in FROM_SOURCE and tok[0] in SOURCE_KINDS:
+                found = fingerprint((self.digests.get(tok, MISSING), name))
+            elif name == "*" and tok[0] in SOURCE_KINDS:
                 found = fingerprint(self.digests.get(tok, MISSING) if value is not MISSING else MISSING)
             elif name == "*" and value is not MISSING:
                 found = fingerprint(_whole(value), self.memo)

@@ -60,3 +60,43 @@ def test_undefined_names_and_attributes_stay_undefined():
     with pytest.raises(jinja2.UndefinedError):
         env.from_string("{{ nothing }}").render()
     assert env.from_string("{{ d.k }} {{ d.missing is defined }}").render(d={"k": 1}) == "1 False"
+
+
+def _post(body: str):
+    from datetime import datetime, timezone
+    from pathlib import Path
+
+    from repost.content import Post
+
+    return Post(path=Path("a.md"), rel="a.md", title="T", slug="t", date=datetime(2026, 1, 2, tzinfo=timezone.utc),
+                updated=None, tags=(), body_html=body, summary_html="<p>s</p>", description="s", reading_minutes=1,
+                url="/t/", output="t/index.html")
+
+
+def _noted(body: str, digest: str) -> tuple[Tracker, dict]:
+    """What rendering `post.body_html` notes, by (token, name), with the source digest given."""
+    import marshal
+
+    from repost.track import unpack
+
+    post = _post(body)
+    tracker = Tracker(SimpleNamespace(tags=[]), [post], [], {"updated": None}, {}, {("post", "a.md"): digest})
+    env = jinja2.Environment()
+    tracker.attach(env)
+    tracker.begin()
+    assert env.from_string("{{ post.body_html }}|{{ post.summary_html }}").render(post=tracker.wrap(post)) == f"{body}|<p>s</p>"
+    reads = tracker.end()
+    noted = {(tok, name): fp for _, packed in marshal.loads(reads.touched) for tok, pairs in unpack(packed) for name, fp in pairs}
+    return tracker, noted
+
+
+def test_a_body_is_fingerprinted_by_its_source_digest():
+    """A post's body is made from its source alone: its digest stands for it (the body is not
+    hashed, nor read back from the cache when a later build checks a page)."""
+    tracker, noted = _noted("<p>one</p>", "digest-1")
+    key = (("post", "a.md"), "body_html")
+    assert noted[key] == tracker.current(*key)
+    assert _noted("<p>other</p>", "digest-1")[1][key] == noted[key]  # same source, same fingerprint
+    assert _noted("<p>one</p>", "digest-2")[1][key] != noted[key]  # the source changed
+    summary = (("post", "a.md"), "summary_html")  # summaries are by value: a body edit may leave them
+    assert _noted("<p>one</p>", "digest-2")[1][summary] == noted[summary] == tracker.current(*summary)
