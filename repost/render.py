@@ -17,6 +17,7 @@ from typing import Any, Mapping
 from urllib.parse import urlsplit
 
 import jinja2
+import markupsafe
 
 from repost import feeds
 from repost.cache import CacheLost
@@ -93,8 +94,38 @@ def make_env(config: Config) -> jinja2.Environment:
         keep_trailing_newline=True,
         auto_reload=False,  # one environment per build: no stat of the template file at every use
     )
+    env.template_class = _Template
     env.filters.update(rfc3339=feeds.rfc3339, rfc822=feeds.rfc822, datefmt=_datefmt(config))
     return env
+
+
+class _Template(jinja2.Template):
+    """A Jinja template whose printed values are escaped to plain strings. Jinja only ever yields
+    or buffers what `{{ ... }}` prints, then joins it (a join makes a plain str of Markup parts
+    too, and buffered output such as a macro's is wrapped in Markup by Jinja itself): a Markup
+    object made for each of the hundred values a page prints was a tenth of rendering it."""
+
+    @classmethod
+    def _from_namespace(cls, environment, namespace, globals):  # type: ignore[override]
+        if namespace.get("escape") is markupsafe.escape:
+            namespace["escape"] = _escape  # the name the compiled code prints through
+        return super()._from_namespace(environment, namespace, globals)
+
+
+def _escape(value: object) -> str:
+    """markupsafe.escape, as a str."""
+    if type(value) is str:
+        return _escape_inner(value)
+    if hasattr(value, "__html__"):
+        return value.__html__()  # type: ignore[union-attr]
+    return _escape_inner(str(value))
+
+
+try:
+    from markupsafe._speedups import _escape_inner  # MarkupSafe 3: the C function escape wraps
+except ImportError:  # pragma: no cover (MarkupSafe 2, or no compiler)
+    def _escape_inner(text: str) -> str:
+        return str(markupsafe.escape(text))
 
 
 def _datefmt(config: Config):

@@ -20,6 +20,37 @@ def test_autoescape_is_on_for_html_and_xml(tmp_path):
     assert env.from_string("{{ x }}").render(x="<b>&") == "&lt;b&gt;&amp;"
 
 
+TRICKY = """{% macro m(v) %}<i>{{ v }}</i>{% endmacro %}{% macro c(v) %}<i>{{ v }}</i>{{ caller() }}{% endmacro %}
+{{ s }} {{ n }} {{ none }} {{ safe }} {{ obj }} {{ s ~ safe }} {{ [s, safe] }} {{ s | e }} {{ s | safe }}
+{% set block %}<b>{{ s }}</b>{{ safe }}{% endset %}{{ block }} {{ block | upper }}
+{{ m(s) }} {% call c(safe) %}{{ s }}{% endcall %} {% filter upper %}{{ s }}{{ safe }}{% endfilter %}
+{% autoescape false %}{{ s }}{% endautoescape %} {% autoescape true %}{{ s }}{% endautoescape %}
+{% for x in [s, safe, n] %}{{ loop.index }}{{ x }}{% endfor %} {{ (s if n else safe) }} {{ m(s) ~ s }}"""
+
+
+def test_printed_values_escape_exactly_as_jinja_escapes_them(tmp_path):
+    """Our templates print through a lighter escape (render._Template); macros, set blocks,
+    filters, calls and autoescape blocks must come out as Jinja's own would make them."""
+    import jinja2
+    from markupsafe import Markup
+
+    class Obj:
+        def __str__(self):
+            return "<obj & 'q'>"
+
+    class Html:
+        def __html__(self):
+            return "<u>ok</u>"
+
+    env = make_env(load(make_site(tmp_path)))
+    plain = jinja2.Environment(autoescape=True, trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
+    values = dict(s="<a href=\"x\">'&'</a>", n=3, none=None, safe=Markup("<em>&amp;</em>"), obj=Obj(), html=Html())
+    ours = env.from_string(TRICKY + " {{ html }}").render(**values)
+    assert ours == plain.from_string(TRICKY + " {{ html }}").render(**values)
+    assert "&lt;a href=&#34;x&#34;&gt;&#39;&amp;&#39;&lt;/a&gt;" in ours and "<u>ok</u>" in ours
+    assert "&amp;lt;" not in ours  # nothing escaped twice
+
+
 def _template_files():
     for folder in (theme_dir() / "templates", REPO / "layouts", FIXTURES / "site" / "layouts"):
         if folder.is_dir():
