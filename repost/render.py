@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from importlib import resources
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 from urllib.parse import urlsplit
 
 import jinja2
@@ -93,10 +93,26 @@ def make_env(config: Config) -> jinja2.Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
         auto_reload=False,  # one environment per build: no stat of the template file at every use
+        cache_size=-1,  # a plain dict: Jinja's LRU cache takes a lock at every {% include %}
     )
     env.template_class = _Template
-    env.filters.update(rfc3339=feeds.rfc3339, rfc822=feeds.rfc822, datefmt=_datefmt(config))
+    env.filters.update(rfc3339=_once(feeds.rfc3339), rfc822=_once(feeds.rfc822), datefmt=_once(_datefmt(config)))
     return env
+
+
+def _once(fmt: Callable[..., str]) -> Callable[..., str]:
+    """`fmt`, computed once per value (an environment lives for one build, where every post's
+    dates are formatted on its page, its neighbours', its listings and the feeds)."""
+    memo: dict[tuple, tuple[Any, str]] = {}
+
+    def once(value: Any, *args: Any, **kwargs: Any) -> str:
+        key = (id(value), args, tuple(kwargs.items()))
+        found = memo.get(key)
+        if found is None or found[0] is not value:
+            found = memo[key] = (value, fmt(value, *args, **kwargs))  # the value kept: its id stays its own
+        return found[1]
+
+    return once
 
 
 class _Template(jinja2.Template):

@@ -183,3 +183,23 @@ def test_base_url_path_prefixes_every_internal_link(tmp_path):
     hrefs = re.findall(r'(?:href|src)="([^"]+)"', html)
     internal = [h for h in hrefs if not h.startswith(("http", "#"))]
     assert internal and all(h.startswith("/blog/") for h in internal), internal
+
+
+def test_date_filters_format_each_value_once_and_as_before(tmp_path):
+    from datetime import datetime, timedelta, timezone
+
+    from repost import feeds
+    from repost.render import _datefmt, _once
+
+    seen = []
+    fmt = _once(lambda value, *args, **kwargs: seen.append(value) or f"{value.day}{args}{kwargs}")
+    one, same_day = datetime(2026, 1, 2), datetime(2026, 1, 2)
+    assert fmt(one) == fmt(one) == "2(){}" and len(seen) == 1
+    assert fmt(same_day) == "2(){}" and len(seen) == 2  # an equal value, another object: computed (by identity)
+    assert fmt(one, "short") == "2('short',){}" and fmt(one, style="x") == "2(){'style': 'x'}" and len(seen) == 4
+
+    config = load(make_site(tmp_path))
+    when = datetime(2026, 3, 4, 5, 6, 7, tzinfo=timezone(timedelta(hours=8)))
+    out = make_env(config).from_string("{{ d | datefmt }} {{ d | datefmt('short') }} {{ d | rfc3339 }} {{ d | rfc822 }}")
+    expected = f"{_datefmt(config)(when)} {_datefmt(config)(when, 'short')} {feeds.rfc3339(when)} {feeds.rfc822(when)}"
+    assert out.render(d=when) == out.render(d=when) == expected
