@@ -249,6 +249,10 @@ class Tracker:
                         reads.setdefault((obj._tok, attribute), value)
                     return value
                 return obj._noted(attribute, value)
+            if type(obj) is dict and attribute not in _DICT_OWN:  # `t.home`: Jinja's getattr fails first
+                value = obj.get(attribute, missing)
+                if value is not missing:
+                    return value
             return fallback(obj, attribute)
 
         env.getattr = getattr_  # type: ignore[method-assign]
@@ -409,7 +413,8 @@ class _Obj:
         return True
 
 
-_OBJ_OWN = frozenset(dir(_Obj))  # a proxy's own names, which a normal lookup finds before __getattr__
+_OBJ_OWN = frozenset(dir(_Obj))
+_DICT_OWN = frozenset(dir(dict))  # a dict's own attributes, which Jinja's getattr finds before its items  # a proxy's own names, which a normal lookup finds before __getattr__
 
 
 class _Seq:

@@ -100,3 +100,14 @@ def test_a_body_is_fingerprinted_by_its_source_digest():
     assert _noted("<p>one</p>", "digest-2")[1][key] != noted[key]  # the source changed
     summary = (("post", "a.md"), "summary_html")  # summaries are by value: a body edit may leave them
     assert _noted("<p>one</p>", "digest-2")[1][summary] == noted[summary] == tracker.current(*summary)
+
+
+def test_dict_attributes_resolve_as_jinja_resolves_them():
+    """`t.home` reads a plain dict's item without Jinja's failed attribute lookup first; a dict's
+    own attributes (items, keys...) still win over its items, and a missing key is undefined."""
+    env, _ = _env()
+    plain = jinja2.Environment(undefined=jinja2.Undefined)
+    source = "{{ d.home }}|{{ d.items is callable }}|{{ d.keys() | list }}|{{ d.missing }}|{{ d.missing is defined }}|{{ e.x }}"
+    values = {"d": {"home": "Home", "items": "shadowed", "keys": "shadowed too"}, "e": type("D", (dict,), {"x": "attr"})(x="item")}
+    assert env.from_string(source).render(**values) == plain.from_string(source).render(**values)
+    assert env.from_string(source).render(**values) == "Home|True|['home', 'items', 'keys']||False|attr"
