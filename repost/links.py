@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Iterable, Iterator
 from urllib.parse import unquote, urljoin, urlsplit
 
-from repost.markup import URL_SCHEMES
+from repost.sanitize import URL_SCHEMES
 
 DANGEROUS_SCHEMES = frozenset({"javascript", "vbscript", "data", "file"})
 LINK_ATTRS = ("href", "src", "action", "formaction", "poster", "cite", "srcdoc", "xlink:href")

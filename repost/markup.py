@@ -4,9 +4,9 @@ Two engines give the same HTML. markdown-it-pyrs (markdown-it in Rust, about 13 
 renders every document it is safe and exact for (`markup_screen.fast_enough` says which);
 markdown-it-py, the reference, renders the rest. Our two additions, heading ids and Pygments
 highlighting, are markdown-it-py rules for the reference and, for the Rust engine, a pass over its
-output that finds our headings and fences by their `data-sourcepos` attributes. nh3 then sanitises
-with the allowlist below, which is the only HTML a post body can carry (it also drops those
-attributes). `tests/test_markup_engines.py` checks that both give the same sanitised HTML.
+output that finds our headings by their `data-sourcepos` attributes. `sanitize.py` then keeps only
+the HTML a post body may carry (it also drops those attributes), and Pygments highlights the
+fenced code. `tests/test_markup_engines.py` checks that both engines give the same HTML.
 
 The reference engine renders in a worker thread with a deadline, so a pathological document is
 one file's error, never a hung build. The Rust engine holds the GIL, so no watchdog could stop
@@ -26,63 +26,13 @@ from functools import lru_cache
 
 from repost.frontmatter import clean_text
 from repost.markup_screen import fast_enough
+from repost.sanitize import markdown_only, sanitize
 
 DEFAULT_TIMEOUT = 5.0
 MORE_MARKER = re.compile(r"^[ \t]*<!--\s*more\s*-->[ \t]*$", re.MULTILINE)
 
-# The checked-in allowlist: tags, attributes per tag, URL schemes (relative URLs also pass).
-ALLOWED_TAGS = frozenset("""
-a abbr b blockquote br caption cite code col colgroup dd del details dfn div dl dt em figcaption
-figure h1 h2 h3 h4 h5 h6 hr i img ins kbd li mark ol p pre q rp rt ruby s samp small span strong
-sub summary sup table tbody td tfoot th thead time tr u ul var
-""".split())
-ALLOWED_ATTRIBUTES = {
-    "*": {"title", "lang", "dir"},
-    "a": {"href", "id"},
-    "img": {"src", "alt", "width", "height"},
-    "h1": {"id"}, "h2": {"id"}, "h3": {"id"}, "h4": {"id"}, "h5": {"id"}, "h6": {"id"},
-    "code": {"class"}, "pre": {"class"}, "span": {"class"}, "div": {"class"},
-    "td": {"colspan", "rowspan"}, "th": {"colspan", "rowspan", "scope"},
-    "ol": {"start", "reversed"}, "li": {"value"}, "time": {"datetime"},
-    "abbr": {}, "details": {"open"}, "q": {"cite"}, "blockquote": {"cite"}, "del": {"cite"}, "ins": {"cite"},
-}
-URL_SCHEMES = frozenset({"http", "https", "mailto"})
-CLEAN_CONTENT_TAGS = frozenset({"script", "style", "iframe", "object", "embed", "noscript", "template", "textarea", "select", "math", "svg"})
-
-
 class MarkupTimeout(TimeoutError):
     """Rendering one document took longer than the budget."""
-
-
-_IMG = re.compile(r'<img((?:\s+[\w:-]+(?:="[^"]*")?)*)\s*/?>')
-
-
-def sanitize(fragment: str) -> str:
-    """Keep only allowlisted tags/attributes/URL schemes; links get rel=noopener; images get alt."""
-    cleaned = _cleaner().clean(fragment)
-    return _IMG.sub(_with_alt, cleaned) if "<img" in cleaned else cleaned
-
-
-@lru_cache(maxsize=1)
-def _cleaner():
-    """Built once: the allowlist does not change while a build runs."""
-    import nh3  # the Markdown libraries load on first use: a rebuild with nothing to parse skips them
-
-    return nh3.Cleaner(
-        tags=set(ALLOWED_TAGS),
-        clean_content_tags=set(CLEAN_CONTENT_TAGS),
-        attributes={k: set(v) for k, v in ALLOWED_ATTRIBUTES.items()},
-        url_schemes=set(URL_SCHEMES),
-        link_rel="noopener noreferrer",
-        strip_comments=True,
-        set_tag_attribute_values={"img": {"loading": "lazy"}},
-    )
-
-
-def _with_alt(match: re.Match) -> str:
-    """vnu requires alt on every img; raw HTML images without one get an empty alt."""
-    names = re.findall(r'\s+([\w:-]+)(?:="[^"]*")?', match.group(1))
-    return match.group(0) if "alt" in names else f'<img alt=""{match.group(1)}>'
 
 
 def render_markdown(text: str, *, timeout: float | None = DEFAULT_TIMEOUT) -> str:
@@ -107,7 +57,10 @@ def render_parts(text: str, *, timeout: float | None = DEFAULT_TIMEOUT) -> tuple
 def _parts(text: str, fast: bool) -> tuple[str, str]:
     """Render, sanitise, then highlight: Pygments' markup is ours (it escapes the code), so nh3
     need not parse every span of it (it cost nh3 half as much again)."""
-    clean = sanitize(_to_html(text, fast))
+    raw = _to_html(text, fast)
+    clean = markdown_only(raw) if "<" not in text else None
+    if clean is None:
+        clean = sanitize(raw)
     return _highlight_fences(clean), clean
 
 

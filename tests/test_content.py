@@ -370,7 +370,8 @@ def test_property_sanitised_text_equals_lxml_text(parts):
     """Whatever the Markdown (raw HTML included), its sanitised HTML gives the same text both ways."""
     from repost.content import plain_text, sanitised_text
     from repost.frontmatter import clean_text
-    from repost.markup import render_markdown, sanitize
+    from repost.markup import render_markdown
+    from repost.sanitize import sanitize
 
     for fragment in (render_markdown("".join(parts)), sanitize(clean_text("".join(parts)))):
         assert sanitised_text(fragment) == plain_text(fragment), fragment
@@ -378,7 +379,7 @@ def test_property_sanitised_text_equals_lxml_text(parts):
 
 def test_sanitised_text_leaves_what_lxml_rebuilds_to_lxml():
     from repost.content import plain_text, sanitised_text
-    from repost.markup import ALLOWED_TAGS, sanitize
+    from repost.sanitize import ALLOWED_TAGS, sanitize
 
     void = {"br", "hr", "img", "col"}
     for outer in ("pre", "p", "li", "td", "code"):

@@ -9,7 +9,8 @@ from hypothesis import given, settings, strategies as st
 from lxml import html
 
 from repost.content import sanitised_text
-from repost.markup import ALLOWED_TAGS, MarkupTimeout, render_markdown, render_parts, sanitize, split_more
+from repost.markup import MarkupTimeout, render_markdown, render_parts, split_more
+from repost.sanitize import ALLOWED_TAGS, sanitize
 
 SAFE_SCHEMES = ("http:", "https:", "mailto:")
 

@@ -23,7 +23,7 @@ from repost.content import POST_KEYS, SOURCE_KEYS, front_matter_errors, parse_pa
 from repost.errors import ContentError, ErrorList
 from repost.frontmatter import clean_text, split
 from repost.links import allowed
-from repost.markup import sanitize
+from repost.sanitize import sanitize
 from repost.slug import MAX_SLUG_BYTES, check_slug, safe_join, slugify
 
 EXAMPLES = int(os.environ.get("REPOST_HYPOTHESIS_EXAMPLES", "200"))
