@@ -81,9 +81,12 @@ def make_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, *, exiting: bool = False) -> int:
+    """Run one command; `exiting`: the process ends right after (`run`), so a command may skip
+    tidying up that only a longer-lived caller needs."""
     parser = make_parser()
     args = parser.parse_args(sys.argv[1:] if argv is None else argv)
+    args.exiting = exiting
     for name, default in (("config", None), ("quiet", False), ("verbose", False), ("debug", False)):
         if not hasattr(args, name):
             setattr(args, name, default)
@@ -117,7 +120,7 @@ def run(argv: list[str] | None = None) -> NoReturn:
     """The `repost` command: `main`, then exit at once. A normal interpreter exit frees every
     object one by one, which took 0.25 s after a 10,000-post build had finished; the work is
     saved by then (files written, cache committed and closed), so only the streams need flushing."""
-    code = main(argv)
+    code = main(argv, exiting=True)
     for stream in (sys.stdout, sys.stderr):
         try:
             stream.flush()

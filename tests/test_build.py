@@ -184,3 +184,23 @@ def test_an_unreadable_post_is_one_error_naming_it(tmp_path, monkeypatch, known,
     with pytest.raises(ContentError) as err:
         build(root)
     assert str(err.value) == "content/posts/p1.md: cannot read: Permission denied"
+
+
+def test_a_build_that_ends_the_process_leaves_the_collector_off(tmp_path):
+    """`repost build` run as a command (cli.run, which exits at once) does not turn the collector
+    back on after the build, which would walk everything the build made; called in-process it
+    leaves the collector as it found it. Both build the same site."""
+    import gc
+
+    from repost.cli import main
+
+    root = make_site(tmp_path, {"content/posts/a.md": post("A"), "content/posts/b.md": post("B")})
+    args = ["--config", str(root / "config.yaml"), "-q", "build"]
+    assert gc.isenabled()
+    try:
+        assert main(args) == 0 and gc.isenabled()
+        first = tree_hashes(root / "site")
+        assert main([*args, "--clean"], exiting=True) == 0 and not gc.isenabled()
+        assert tree_hashes(root / "site") == first
+    finally:
+        gc.enable()
