@@ -2,11 +2,11 @@
 
 Two engines give the same HTML. markdown-it-pyrs (markdown-it in Rust, about 13 times faster)
 renders every document it is safe and exact for (`markup_screen.fast_enough` says which);
-markdown-it-py, the reference, renders the rest. Our two additions, heading ids and Pygments
-highlighting, are markdown-it-py rules for the reference and, for the Rust engine, a pass over its
-output that finds our headings by their `data-sourcepos` attributes. `sanitize.py` then keeps only
-the HTML a post body may carry (it also drops those attributes), and Pygments highlights the
-fenced code. `tests/test_markup_engines.py` checks that both engines give the same HTML.
+markdown-it-py, the reference, renders the rest. Heading ids, our addition, are a markdown-it-py
+rule for the reference and, for the Rust engine, a pass over its output that finds our headings by
+their `data-sourcepos` attributes. `sanitize.py` then keeps only the HTML a post body may carry (it
+also drops those attributes), and Pygments highlights the fenced code of both engines' output.
+`tests/test_markup_engines.py` checks that both engines give the same HTML.
 
 The reference engine renders in a worker thread with a deadline, so a pathological document is
 one file's error, never a hung build. The Rust engine holds the GIL, so no watchdog could stop

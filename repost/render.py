@@ -128,6 +128,13 @@ class _Template(jinja2.Template):
         return super()._from_namespace(environment, namespace, globals)
 
 
+try:
+    from markupsafe._speedups import _escape_inner  # MarkupSafe 3: the C function escape wraps
+except ImportError:  # pragma: no cover (MarkupSafe 2, or no compiler)
+    def _escape_inner(text: str) -> str:
+        return str(markupsafe.escape(text))
+
+
 def _escape(value: object) -> str:
     """markupsafe.escape, as a str."""
     if type(value) is str:
@@ -135,13 +142,6 @@ def _escape(value: object) -> str:
     if hasattr(value, "__html__"):
         return value.__html__()  # type: ignore[union-attr]
     return _escape_inner(str(value))
-
-
-try:
-    from markupsafe._speedups import _escape_inner  # MarkupSafe 3: the C function escape wraps
-except ImportError:  # pragma: no cover (MarkupSafe 2, or no compiler)
-    def _escape_inner(text: str) -> str:
-        return str(markupsafe.escape(text))
 
 
 def _datefmt(config: Config):

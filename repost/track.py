@@ -413,8 +413,8 @@ class _Obj:
         return True
 
 
-_OBJ_OWN = frozenset(dir(_Obj))
-_DICT_OWN = frozenset(dir(dict))  # a dict's own attributes, which Jinja's getattr finds before its items  # a proxy's own names, which a normal lookup finds before __getattr__
+_OBJ_OWN = frozenset(dir(_Obj))  # a proxy's own names, which a normal lookup finds before __getattr__
+_DICT_OWN = frozenset(dir(dict))  # a dict's own attributes, which Jinja's getattr finds before its items
 
 
 class _Seq:
