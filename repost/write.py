@@ -71,6 +71,7 @@ class Writer:
     _unchanged: list[str] = field(default_factory=list)
     _seen: set[str] = field(default_factory=set)
     _temp: Path | None = None
+    _fresh: bool = False  # no output folder when staging began: nothing to compare with
 
     def __post_init__(self) -> None:
         self.output = Path(self.output)
@@ -83,8 +84,14 @@ class Writer:
             self._unchanged.append(rel)
             return
         self._begin()
-        target = self.staging(rel)
-        self._io(rel, lambda: target.write_bytes(data))
+        path, folder = self._staged(rel)
+
+        def write() -> None:
+            if folder is not None:
+                _make_folder(folder)
+            _write_new(path, data)
+
+        self._io(rel, write)
         self.changed.append(rel)
 
     def put_file(self, rel: str, source: Path) -> None:
@@ -118,16 +125,24 @@ class Writer:
 
     def staging(self, rel: str) -> Path:
         """Where a changed file is written until the commit (also called in worker processes)."""
-        if self.flat:
-            return self._temp / STAGED / _flat(rel)
-        target = self._temp / rel
-        target.parent.mkdir(parents=True, exist_ok=True)
-        return target
+        path, folder = self._staged(rel)
+        if folder is not None:
+            _make_folder(folder)
+        return Path(path)
 
     def prepare(self) -> Path:
         """The staging folder, created now: worker processes write into it with `stage`."""
         self._begin()
+        self._fresh = not os.path.isdir(self.output)
         return self._temp
+
+    def _staged(self, rel: str) -> tuple[str, str | None]:
+        """`staging` as strings, with the folder that may need creating (pathlib would cost a cold
+        build of 10,000 posts about 0.5 s of CPU)."""
+        if self.flat:
+            return f"{self._temp}{os.sep}{STAGED}{os.sep}{_flat(rel)}", None
+        path = f"{self._temp}{os.sep}{rel}"
+        return path, os.path.dirname(path)
 
     def adopt(self, rel: str, written: bool) -> None:
         """Record a file a worker staged (`written`) or found unchanged."""
@@ -305,16 +320,43 @@ def stage(writer: Writer, rel: str, data: bytes) -> bool:
     """Write `data` where the writer stages `rel` unless the output already holds these bytes;
     True if written. Safe to call from worker processes (the parent then calls `Writer.adopt`)."""
     output = writer.output
-    old = output / rel
-    if old.is_file() and not old.is_symlink() and _same_bytes(old, data):
-        return False
+    if not writer._fresh:
+        old = output / rel
+        if old.is_file() and not old.is_symlink() and _same_bytes(old, data):
+            return False
     try:
-        target = writer.staging(rel)
-        target.write_bytes(data)
+        path, folder = writer._staged(rel)
+        if folder is not None:
+            _make_folder(folder)
+        _write_new(path, data)
     except OSError as exc:
         reason = "disk full" if exc.errno == errno.ENOSPC else (exc.strerror or str(exc))
         raise ContentError(output / rel, None, f"cannot write: {reason}") from None
     return True
+
+
+_NEW_FILE = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
+
+
+def _make_folder(folder: str) -> None:
+    """A staged file's folder; in a cold build nearly every page has a new one of its own."""
+    try:
+        os.mkdir(folder)
+    except FileExistsError:
+        pass
+    except FileNotFoundError:
+        os.makedirs(folder, exist_ok=True)
+
+
+def _write_new(path: str, data: bytes) -> None:
+    """`Path.write_bytes` without the buffered file object (three system calls fewer a file)."""
+    fd = os.open(path, _NEW_FILE, 0o666)
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view):]
+    finally:
+        os.close(fd)
 
 
 def _make_parents(folder: Path, root: Path, undo: list) -> None:

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO, build, load, make_site, post, tree, tree_hashes
-from repost import render
+from conftest import REPO, build, in_workers, load, make_site, post, tree, tree_hashes
+from repost import parallel, render, write
 from repost.build import build_site
 from repost.errors import ConfigError, ContentError
 from repost.write import TEMP_PREFIX, Writer, check_output_dir
@@ -98,28 +98,53 @@ def test_exception_halfway_through_rendering_leaves_old_output(tmp_path, monkeyp
     assert "posts/changed/index.html" in build(root).changed
 
 
+def test_workers_compare_with_the_output_only_when_there_is_one(tmp_path, monkeypatch):
+    """A cold build stages every page without looking for an old one; a build over an existing
+    output still writes only the pages whose bytes changed."""
+    in_workers(monkeypatch)
+    monkeypatch.setattr(parallel, "cores", lambda: 2)
+    root = _site(tmp_path, 4)
+    real_is_file = Path.is_file
+
+    def looked(path):
+        if path.name == "index.html" and "site" in path.parts:  # as `stage` asks, in a worker
+            raise AssertionError(f"a cold build looked for {path}")
+        return real_is_file(path)
+
+    with monkeypatch.context() as m:
+        m.setattr(Path, "is_file", looked)
+        first = build(root)
+    assert (root / "site/posts/post-3/index.html").is_file() and len(first.changed) > first.pages
+    before = tree_hashes(root / "site")
+    again = build(root, clean=True)  # renders every page again, in the workers
+    assert again.rendered == again.pages and again.changed == [] and tree_hashes(root / "site") == before
+    (root / "content/posts/p1.md").write_text(post("Post 1", "A new body.", date="2026-01-02T10:00:00+08:00"), encoding="utf-8")
+    third = build(root, clean=True)
+    assert "posts/post-1/index.html" in third.changed and "posts/post-2/index.html" not in third.changed
+
+
 @pytest.mark.parametrize("exc", [KeyboardInterrupt, OSError(errno.ENOSPC, "No space left on device")])
 def test_failure_while_writing_leaves_old_output(tmp_path, monkeypatch, exc):
     root = _site(tmp_path)
     build(root)
     (root / "content/posts/p2.md").write_text(post("Changed", date="2026-01-03T10:00:00+08:00"), encoding="utf-8")
     before = tree_hashes(root / "site")
-    real, calls = Path.write_bytes, []
+    real, calls = write._write_new, []
 
-    def failing(self, data):
-        calls.append(self)
+    def failing(path, data):
+        calls.append(path)
         if len(calls) == 2:
             raise exc
-        return real(self, data)
+        return real(path, data)
 
-    monkeypatch.setattr(Path, "write_bytes", failing)
+    monkeypatch.setattr(write, "_write_new", failing)
     expected = KeyboardInterrupt if exc is KeyboardInterrupt else ContentError
     with pytest.raises(expected) as info:
         build(root)
     if expected is ContentError:
         assert "disk full" in info.value.message and str(root / "site") in info.value.format()
-    monkeypatch.setattr(Path, "write_bytes", real)
-    assert tree_hashes(root / "site") == before and _no_temp_dirs(root)
+    monkeypatch.setattr(write, "_write_new", real)
+    assert len(calls) == 2 and tree_hashes(root / "site") == before and _no_temp_dirs(root)
     build(root)
     assert (root / "site/posts/changed/index.html").is_file()
 
@@ -159,12 +184,11 @@ def test_sigkill_mid_build_then_the_next_build_recovers(tmp_path):
     before = tree_hashes(root / "site")
     script = (
         "import sys, time\n"
-        "from pathlib import Path\n"
         "import repost.write as w\n"
-        "real = Path.write_bytes\n"
-        "def slow(self, data):\n"
-        "    real(self, data); print('writing', flush=True); time.sleep(30)\n"
-        "Path.write_bytes = slow\n"
+        "real = w._write_new\n"
+        "def slow(path, data):\n"
+        "    real(path, data); print('writing', flush=True); time.sleep(30)\n"
+        "w._write_new = slow\n"
         "from repost.cli import main\n"
         "sys.exit(main(['build']))\n"
     )
