@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import AbstractSet as Set, Any, Callable
 
 from repost import content, parallel, shape
-from repost.cache import STUBS, BuildCache, out_stat, record_row, signature, source_digest
+from repost.cache import STUBS, BuildCache, out_stat, record_row, row_summary, signature, source_digest
 from repost.config import Config
 from repost.content import Page, Post
 from repost.errors import ContentError, raise_all
@@ -218,7 +218,7 @@ def _store(cache: BuildCache, entries: list[_Entry], pending: list[tuple[int, tu
         return
     cache.insert_records([row for _, row in pending])
     for i, row in pending:
-        entries[i].record = cache.lazy(row[0], row[1], entries[i].path, row[3] if entries[i].kind == "post" else None)
+        entries[i].record = cache.lazy(row[0], row[1], entries[i].path, row_summary(row) if entries[i].kind == "post" else None)
         entries[i].digest, entries[i].data = row[0], None
     pending.clear()
 

@@ -439,3 +439,37 @@ def _rows_of_records(root: Path) -> list:
         return [body for (body,) in con.execute("SELECT body FROM records")]
     finally:
         con.close()
+
+
+@pytest.mark.parametrize("forked", [False, True], ids=["in-process", "workers"])
+def test_html_is_stored_as_text_or_compressed_and_every_page_shows_it_again(tmp_path, monkeypatch, forked):
+    """Parsed HTML goes to the cache as UTF-8 bytes (compressed when long); plain HTML must land
+    as text, and pages rendered again from the cache must show the same bodies and summaries."""
+    if forked:
+        in_workers(monkeypatch)
+        monkeypatch.setattr(parallel, "cores", lambda: 2)
+    monkeypatch.setattr(cache, "ZIP_OVER", 600)
+    long_body = "长文第一段,说明转载的来历。" * 20 + "\n\n<!--more-->\n\n" + "第二段 “引号” & <b>粗</b>。" * 40
+    root = make_site(tmp_path / "root", {"content/posts/short.md": post("Short", "A short body, “quoted”."),
+                                         "content/posts/long.md": post("Long", long_body, date="2026-01-03T10:00:00+08:00")})
+    build(root)
+    import sqlite3
+    con = sqlite3.connect(root / cache.FOLDER / "build.sqlite")
+    kinds = sorted(con.execute("SELECT typeof(body), typeof(summary) FROM records").fetchall())
+    con.close()
+    assert kinds == [("blob", "blob"), ("text", "text")]  # the long post (and its long summary); the short one
+    before = tree_hashes(root / "site")
+    (root / "layouts/partials").mkdir(parents=True)
+    (root / "layouts/partials/footer.html").write_text("<footer>v2</footer>\n", encoding="utf-8")
+    again = build(root)  # every HTML page again, each body and summary read back from the cache
+    assert {"posts/long/index.html", "posts/short/index.html", "index.html"} <= set(again.changed)
+    long_page = (root / "site/posts/long/index.html").read_text(encoding="utf-8")
+    assert "第二段 “引号” &amp; <b>粗</b>。" in long_page and "A short body, “quoted”." in (root / "site/posts/short/index.html").read_text(encoding="utf-8")
+    home = (root / "site/index.html").read_text(encoding="utf-8")
+    assert "长文第一段" in home and "<p>A short body, “quoted”.</p>" in home
+    after = tree_hashes(root / "site")
+    changed = {p for p in before if before[p] != after.get(p)}
+    assert changed and all(p.endswith(".html") for p in changed)
+    (root / "layouts/partials/footer.html").unlink()
+    build(root)
+    assert tree_hashes(root / "site") == before
