@@ -303,7 +303,7 @@ def test_disallowed_schemes_in_the_markdown(tmp_path, capsys, markdown, level, s
     root = make_site(tmp_path, {"content/posts/a.md": post("a", "intro\n\n" + markdown)})
     code, lines, _ = run(root, capsys)
     assert code == (1 if level == "error" else 0)
-    assert len(lines) == 1 and lines[0].startswith(f"content/posts/a.md:") and f": {level}: " in lines[0]
+    assert len(lines) == 1 and lines[0].startswith("content/posts/a.md:") and f": {level}: " in lines[0]
     assert f"disallowed scheme '{scheme}:'" in lines[0]
     line = int(lines[0].split(":")[1])
     assert 7 <= line <= 8  # the body starts on line 5; the link is on the third or fourth body line

@@ -74,7 +74,7 @@ def test_end_marker_in_the_middle_does_not_cut_the_body():
 
 def test_sidebar_author_is_not_metadata():
     """A recommendation list's author names are not the article's author."""
-    text = SEED_LIKE = Path(__file__).resolve().parents[1].joinpath("content/raw/jianshu-12306.txt").read_text(encoding="utf-8")
+    SEED_LIKE = Path(__file__).resolve().parents[1].joinpath("content/raw/jianshu-12306.txt").read_text(encoding="utf-8")
     result = run(SEED_LIKE)
     assert result.front_matter["source"]["author"] is None
     assert "沈念sama" not in result.text and "本文来源" not in result.body
