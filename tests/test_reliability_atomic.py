@@ -18,13 +18,13 @@ from repost.write import OLD_PREFIX, TEMP_PREFIX
 # Runs `repost build` in a child that pauses (and says so) after writing its second file.
 PAUSING_BUILD = (
     "import sys, time\n"
-    "from pathlib import Path\n"
-    "real, n = Path.write_bytes, []\n"
-    "def slow(self, data):\n"
-    "    real(self, data); n.append(1)\n"
+    "import repost.write as w\n"
+    "real, n = w._write_new, []\n"
+    "def slow(path, data):\n"
+    "    real(path, data); n.append(1)\n"
     "    if len(n) == 2:\n"
     "        print('writing', flush=True); time.sleep(60)\n"
-    "Path.write_bytes = slow\n"
+    "w._write_new = slow\n"
     "from repost.cli import main\n"
     "sys.exit(main(['build']))\n"
 )
