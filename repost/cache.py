@@ -30,6 +30,7 @@ from repost import __version__, content
 from repost.config import Config
 from repost.content import Page, Post
 from repost.track import Reads, pack, tok_id, unpack
+from repost.write import stat_sig
 
 FOLDER = ".repost-cache"
 FORMAT = 6  # bump when the layout of a table changes
@@ -243,10 +244,9 @@ def signature(st: os.stat_result, now_ns: int) -> str | None:
 
 def out_stat(path: str | Path) -> str | None:
     try:
-        st = os.stat(path)
+        return stat_sig(os.stat(path))
     except OSError:
         return None
-    return f"{st.st_size}:{st.st_mtime_ns}:{st.st_ino}"
 
 
 class BuildCache:

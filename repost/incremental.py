@@ -25,7 +25,7 @@ from repost.content import Page, Post
 from repost.errors import ContentError, raise_all
 from repost.render import Output, theme_dir
 from repost.track import SOURCE_KINDS, Reads, Tracker
-from repost.write import Writer
+from repost.write import Writer, stat_sig
 
 STORE_BATCH = 1024  # records per insert (a commit costs; 256 a commit cost the parent 0.25 s more at 10k)
 STATE_KEYS = frozenset({"dir", "sources", "facts", "outputs"})
@@ -359,7 +359,7 @@ class LastBuild:
                 except OSError:
                     todo.add(i)
                     continue
-                if f"{st.st_size}:{st.st_mtime_ns}:{st.st_ino}" != outputs[path][1]:
+                if stat_sig(st) != outputs[path][1]:
                     todo.add(i)
         return sorted(todo)
 
@@ -374,9 +374,10 @@ class LastBuild:
         base = str(self.out_dir)
         restat = writer.swapped or not self.valid  # a new tree: links may have become copies
         outputs: dict[str, tuple[bytes, str | None]] = {}
+        written = writer.stats  # what the writer staged, stat'ed then: renaming keeps size, time and inode
         for path in paths:
             if path in rendered:
-                outputs[path] = (rendered[path][0], out_stat(os.path.join(base, path)))
+                outputs[path] = (rendered[path][0], written.get(path) or out_stat(os.path.join(base, path)))
             else:
                 key, stat = self.outputs[path]
                 outputs[path] = (key, out_stat(os.path.join(base, path)) if restat else stat)

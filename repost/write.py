@@ -72,6 +72,7 @@ class Writer:
     _seen: set[str] = field(default_factory=set)
     _temp: Path | None = None
     _fresh: bool = False  # no output folder when staging began: nothing to compare with
+    stats: dict[str, str] = field(default_factory=dict)  # rel -> `stat_sig` of each file written
 
     def __post_init__(self) -> None:
         self.output = Path(self.output)
@@ -89,7 +90,7 @@ class Writer:
         def write() -> None:
             if folder is not None:
                 _make_folder(folder)
-            _write_new(path, data)
+            self.stats[rel] = _write_new(path, data)
 
         self._io(rel, write)
         self.changed.append(rel)
@@ -144,10 +145,14 @@ class Writer:
         path = f"{self._temp}{os.sep}{rel}"
         return path, os.path.dirname(path)
 
-    def adopt(self, rel: str, written: bool) -> None:
-        """Record a file a worker staged (`written`) or found unchanged."""
+    def adopt(self, rel: str, written: str | None) -> None:
+        """Record a file a worker staged (`written`: its `stat_sig`, from `stage`) or found unchanged (None)."""
         self._claim(rel, look=False)
-        (self.changed if written else self._unchanged).append(rel)
+        if written is None:
+            self._unchanged.append(rel)
+        else:
+            self.changed.append(rel)
+            self.stats[rel] = written
 
     def commit(self) -> tuple[list[str], list[str]]:
         """Put the new tree in place (if anything changed); returns (changed, removed)."""
@@ -316,23 +321,23 @@ class Writer:
         return moved
 
 
-def stage(writer: Writer, rel: str, data: bytes) -> bool:
+def stage(writer: Writer, rel: str, data: bytes) -> str | None:
     """Write `data` where the writer stages `rel` unless the output already holds these bytes;
-    True if written. Safe to call from worker processes (the parent then calls `Writer.adopt`)."""
+    the staged file's `stat_sig` if written, else None. Safe to call from worker processes (the
+    parent then calls `Writer.adopt`)."""
     output = writer.output
     if not writer._fresh:
         old = output / rel
         if old.is_file() and not old.is_symlink() and _same_bytes(old, data):
-            return False
+            return None
     try:
         path, folder = writer._staged(rel)
         if folder is not None:
             _make_folder(folder)
-        _write_new(path, data)
+        return _write_new(path, data)
     except OSError as exc:
         reason = "disk full" if exc.errno == errno.ENOSPC else (exc.strerror or str(exc))
         raise ContentError(output / rel, None, f"cannot write: {reason}") from None
-    return True
 
 
 _NEW_FILE = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
@@ -348,15 +353,22 @@ def _make_folder(folder: str) -> None:
         os.makedirs(folder, exist_ok=True)
 
 
-def _write_new(path: str, data: bytes) -> None:
-    """`Path.write_bytes` without the buffered file object (three system calls fewer a file)."""
+def _write_new(path: str, data: bytes) -> str:
+    """`Path.write_bytes` without the buffered file object (three system calls fewer a file);
+    returns the file's `stat_sig`, which renaming it into the output keeps."""
     fd = os.open(path, _NEW_FILE, 0o666)
     try:
         view = memoryview(data)
         while view:
             view = view[os.write(fd, view):]
+        return stat_sig(os.fstat(fd))
     finally:
         os.close(fd)
+
+
+def stat_sig(st: os.stat_result) -> str:
+    """What the build cache notes of an output file to see later that nobody changed it."""
+    return f"{st.st_size}:{st.st_mtime_ns}:{st.st_ino}"
 
 
 def _make_parents(folder: Path, root: Path, undo: list) -> None:

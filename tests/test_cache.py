@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import build, in_workers, make_site, post, tree_hashes
+from conftest import build, in_workers, load, make_site, post, tree_hashes
 from repost import cache, content, parallel, render, write
 from repost.cli import main
 from repost.errors import ContentError
@@ -473,3 +473,29 @@ def test_html_is_stored_as_text_or_compressed_and_every_page_shows_it_again(tmp_
     (root / "layouts/partials/footer.html").unlink()
     build(root)
     assert tree_hashes(root / "site") == before
+
+
+@pytest.mark.parametrize("forked,patch", [(False, False), (False, True), (True, False), (True, True)],
+                         ids=["in-process", "in-process-patch", "workers", "workers-patch"])
+def test_the_recorded_stat_of_each_output_is_its_own(tmp_path, monkeypatch, forked, patch):
+    """The writer notes each file's stat as it writes it (renaming keeps size, time and inode);
+    the cache must hold what a stat of the output gives, or later builds render pages again."""
+    if forked:
+        in_workers(monkeypatch)
+        monkeypatch.setattr(parallel, "cores", lambda: 2)
+    if patch:
+        monkeypatch.setattr(write, "PATCH_MIN_FILES", 0)
+    root = _site(tmp_path, 6)
+    for step in range(2):
+        if step:
+            (root / "content/posts/p1.md").write_text(post("Post 1", "A new body.", date="2026-01-02T10:00:00+08:00", tags=["t"]),
+                                                      encoding="utf-8")
+        assert build(root).changed
+        store = cache.BuildCache(load(root), root / "site")
+        try:
+            outputs = store.state()["outputs"]
+        finally:
+            store.close()
+        pages = {path: stat for path, (key, stat) in outputs.items() if key != b"static"}
+        assert len(pages) > 10 and all(stat == cache.out_stat(root / "site" / path) for path, stat in pages.items())
+    assert build(root).rendered == 0
