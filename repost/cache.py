@@ -538,7 +538,7 @@ def record_row(digest: str, record: Post | Page) -> tuple:
     """A records row for `insert_records`: the fields but the path, then the body and the summary,
     each as UTF-8 and whether it is compressed (when long). Pure, so worker processes make the
     rows and the parent only inserts them. Bytes, not text: the parent neither decodes them from
-    the pipe nor encodes them again for sqlite (0.3 s of its CPU at 10,000 posts)."""
+    the pipe nor encodes them again for sqlite (0.2-0.5 s of its CPU at 10,000 posts)."""
     kind, names = ("post", _POST_FIELDS) if isinstance(record, Post) else ("page", _PAGE_FIELDS)
     meta = pickle.dumps((kind, tuple(getattr(record, name) for name in names)), protocol=pickle.HIGHEST_PROTOCOL)
     return (digest, meta, *_pack(record.body_html), *_pack(getattr(record, "summary_html", "")))
