@@ -18,10 +18,11 @@ from typing import Callable, Iterable, Mapping, Sequence
 import jinja2
 
 from repost import content, incremental, parallel, render, shape, slug
-from repost.cache import BuildCache, CacheLost
+from repost.cache import BuildCache
 from repost.config import Config
 from repost.errors import RepostError
 from repost.incremental import output_key, parse_sources
+from repost.records import CacheLost
 from repost.track import Reads, Tracker, template_digests
 from repost.ui import UI, quiet_ui
 from repost.write import Writer, check_output_dir, stage

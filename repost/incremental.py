@@ -19,10 +19,11 @@ from pathlib import Path
 from typing import AbstractSet as Set, Any, Callable
 
 from repost import content, parallel, shape
-from repost.cache import STUBS, BuildCache, out_stat, record_row, row_summary, signature, source_digest
+from repost.cache import BuildCache, out_stat, signature, source_digest
 from repost.config import Config
 from repost.content import Page, Post
 from repost.errors import ContentError, raise_all
+from repost.records import STUBS, record_row, row_summary
 from repost.render import Output, theme_dir
 from repost.track import SOURCE_KINDS, Reads, Tracker
 from repost.write import Writer, stat_sig

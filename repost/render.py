@@ -20,7 +20,7 @@ import jinja2
 import markupsafe
 
 from repost import feeds
-from repost.cache import CacheLost
+from repost.records import CacheLost
 from repost.config import Config
 from repost.content import Post, Site
 from repost.errors import ContentError, ErrorList

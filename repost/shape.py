@@ -18,9 +18,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Mapping
 
-from repost.cache import STUBS, CachedPage, CachedPost, CacheLost
 from repost.config import Config
 from repost.content import Page, Post, Site
+from repost.records import STUBS, CachedPage, CachedPost, CacheLost
 from repost.render import Output
 
 # What content.build_model, render.plan_outputs, render.shared_context and the page keys read of

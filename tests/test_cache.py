@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from conftest import build, in_workers, load, make_site, post, tree_hashes
-from repost import cache, content, parallel, render, write
+from repost import cache, content, parallel, records, render, write
 from repost.cli import main
 from repost.errors import ContentError
 
@@ -66,7 +66,7 @@ def test_records_come_back_without_their_html_until_a_page_reads_it(tmp_path):
     try:
         digest = store.source_digests()["content/posts/p1.md"][1]
         record = store.load_records({digest: root / "content/posts/p1.md"})[digest]
-        assert isinstance(record, cache.CachedPost) and "body_html" not in record.__dict__
+        assert isinstance(record, records.CachedPost) and "body_html" not in record.__dict__
         assert record.body_html == "<p>Body 1.</p>\n" and record.title == "Post 1"
         assert record.path == root / "content/posts/p1.md" and record.rel == "content/posts/p1.md"
     finally:
@@ -448,7 +448,7 @@ def test_html_is_stored_as_text_or_compressed_and_every_page_shows_it_again(tmp_
     if forked:
         in_workers(monkeypatch)
         monkeypatch.setattr(parallel, "cores", lambda: 2)
-    monkeypatch.setattr(cache, "ZIP_OVER", 600)
+    monkeypatch.setattr(records, "ZIP_OVER", 600)
     long_body = "长文第一段,说明转载的来历。" * 20 + "\n\n<!--more-->\n\n" + "第二段 “引号” & <b>粗</b>。" * 40
     root = make_site(tmp_path / "root", {"content/posts/short.md": post("Short", "A short body, “quoted”."),
                                          "content/posts/long.md": post("Long", long_body, date="2026-01-03T10:00:00+08:00")})

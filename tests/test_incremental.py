@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conftest import build, in_workers, make_site, post, tree_hashes
-from repost import cache, write
+from repost import cache, records, write
 from repost.ui import UI
 
 SITE = "site-root"
@@ -281,8 +281,8 @@ def test_a_body_edit_reuses_the_shape_and_reads_only_what_pages_need(tmp_path, t
         site.save_post(name)
     build(site.root)
     loaded = []
-    real = cache._fill
-    monkeypatch.setattr(cache, "_fill", lambda record, meta: (loaded.append(record.rel), real(record, meta)))
+    real = records.fill_record
+    monkeypatch.setattr(records, "fill_record", lambda record, meta: (loaded.append(record.rel), real(record, meta)))
     name = "p1-1"  # an old post: not in the feeds
     site.posts[name]["body"] += "\n\nA last line, below the summary."
     site.save_post(name)
