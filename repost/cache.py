@@ -27,8 +27,7 @@ from typing import Any, Iterable, Iterator
 from repost import __version__, content, records
 from repost.config import Config
 from repost.content import Page, Post
-from repost.records import (PAGE_FIELDS, POST_FIELDS, STUBS, CachedPage, CachedPost, CacheLost, HtmlRef, Reader,
-                             StubPage, StubPost)
+from repost.records import STUBS, CacheLost, HtmlRef, Reader, StubPage, StubPost
 from repost.track import Reads, pack, tok_id, unpack
 from repost.write import stat_sig
 
@@ -258,11 +257,10 @@ class BuildCache:
     def lazy(self, digest: str, meta: bytes, path: Path, summary: str | None = None) -> Post | Page:
         """A record without its HTML, from its stored fields; with its summary when the caller
         has it at hand (a fresh parse): every list page shows it, in every render worker."""
-        kind, values = pickle.loads(meta)
-        cls, names = (CachedPost, POST_FIELDS) if kind == "post" else (CachedPage, PAGE_FIELDS)
+        cls, pairs = records.stored_fields(meta)
         record = object.__new__(cls)
         fields_ = record.__dict__
-        fields_.update(zip(names, values))
+        fields_.update(pairs)
         fields_["path"] = path
         fields_["_html"] = HtmlRef(self.reader, digest)
         if summary is not None:

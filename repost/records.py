@@ -11,7 +11,7 @@ import pickle
 import sqlite3
 import zlib
 from dataclasses import fields
-from typing import Any
+from typing import Any, Iterator
 
 from repost.content import Page, Post
 
@@ -115,10 +115,16 @@ class HtmlRef:
         fill_record(record, self.reader.meta(self.digest))
 
 
-def fill_record(record: Post | Page, meta: bytes) -> None:
+def stored_fields(meta: bytes) -> tuple[type, Iterator[tuple[str, Any]]]:
+    """The class of a row's record and its (field, value) pairs, from the row's meta column."""
     kind, values = pickle.loads(meta)
     cls, names = (CachedPost, POST_FIELDS) if kind == "post" else (CachedPage, PAGE_FIELDS)
-    record.__dict__.update(zip(names, values))
+    return cls, zip(names, values)
+
+
+def fill_record(record: Post | Page, meta: bytes) -> None:
+    cls, pairs = stored_fields(meta)
+    record.__dict__.update(pairs)
     record.__class__ = cls
 
 

@@ -85,12 +85,9 @@ class Writer:
             self._unchanged.append(rel)
             return
         self._begin()
-        path, folder = self._staged(rel)
 
         def write() -> None:
-            if folder is not None:
-                _make_folder(folder)
-            self.stats[rel] = _write_new(path, data)
+            self.stats[rel] = _write_new(self._staged(rel), data)
 
         self._io(rel, write)
         self.changed.append(rel)
@@ -125,11 +122,8 @@ class Writer:
         self.flat = self._few(count)
 
     def staging(self, rel: str) -> Path:
-        """Where a changed file is written until the commit (also called in worker processes)."""
-        path, folder = self._staged(rel)
-        if folder is not None:
-            _make_folder(folder)
-        return Path(path)
+        """Where a changed file is written until the commit (its folder made)."""
+        return Path(self._staged(rel))
 
     def prepare(self) -> Path:
         """The staging folder, created now: worker processes write into it with `stage`."""
@@ -137,13 +131,14 @@ class Writer:
         self._fresh = not os.path.isdir(self.output)
         return self._temp
 
-    def _staged(self, rel: str) -> tuple[str, str | None]:
-        """`staging` as strings, with the folder that may need creating: workers call it for every
-        page of a cold build, where pathlib's objects cost more than the path's own work."""
+    def _staged(self, rel: str) -> str:
+        """`staging` as a string: workers call it for every page of a cold build, where pathlib's
+        objects cost more than the path's own work."""
         if self.flat:
-            return f"{self._temp}{os.sep}{STAGED}{os.sep}{_flat(rel)}", None
+            return f"{self._temp}{os.sep}{STAGED}{os.sep}{_flat(rel)}"
         path = f"{self._temp}{os.sep}{rel}"
-        return path, os.path.dirname(path)
+        _make_folder(os.path.dirname(path))
+        return path
 
     def adopt(self, rel: str, written: str | None) -> None:
         """Record a file a worker staged (`written`: its `stat_sig`, from `stage`) or found unchanged (None)."""
@@ -331,10 +326,7 @@ def stage(writer: Writer, rel: str, data: bytes) -> str | None:
         if old.is_file() and not old.is_symlink() and _same_bytes(old, data):
             return None
     try:
-        path, folder = writer._staged(rel)
-        if folder is not None:
-            _make_folder(folder)
-        return _write_new(path, data)
+        return _write_new(writer._staged(rel), data)
     except OSError as exc:
         reason = "disk full" if exc.errno == errno.ENOSPC else (exc.strerror or str(exc))
         raise ContentError(output / rel, None, f"cannot write: {reason}") from None
