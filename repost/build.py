@@ -17,7 +17,7 @@ from typing import Callable, Iterable, Mapping, Sequence
 
 import jinja2
 
-from repost import content, incremental, parallel, render, shape, slug
+from repost import content, incremental, model, parallel, render, shape, slug
 from repost.cache import BuildCache
 from repost.config import Config
 from repost.errors import RepostError
@@ -86,7 +86,7 @@ def _build(config: Config, drafts: bool, output: Path | None, ui: UI, clean: boo
         else:
             with ui.stage("model"):
                 due = incremental.next_due(sources.posts, config)
-                site = content.build_model(config, sources.posts, sources.pages, drafts=drafts)
+                site = model.build_model(config, sources.posts, sources.pages, drafts=drafts)
                 updated = render.newest(site)
             with ui.stage("plan"):
                 plan = render.plan_outputs(site, [(rel, config.rel(src)) for rel, src in statics.items()])
@@ -178,7 +178,7 @@ def _records(contexts: Iterable[Mapping]) -> list:
     found, todo = [], [v for ctx in contexts for v in ctx.values()]
     while todo:
         value = todo.pop()
-        if isinstance(value, (content.Post, content.Page)):
+        if isinstance(value, (model.Post, model.Page)):
             found.append(value)
         elif isinstance(value, (list, tuple)):
             todo.extend(value)

@@ -24,9 +24,9 @@ import tempfile
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
-from repost import __version__, content, records
+from repost import __version__, model, records
 from repost.config import Config
-from repost.content import Page, Post
+from repost.model import Page, Post
 from repost.records import STUBS, CacheLost, HtmlRef, Reader, StubPage, StubPost
 from repost.track import Reads, pack, tok_id, unpack
 from repost.write import stat_sig
@@ -135,8 +135,8 @@ class BuildCache:
         self.warm: dict[str, Post | Page] = warm[1]
         self.reader = Reader(self.db)
         row = self.con.execute("SELECT v FROM meta WHERE k = 'tag_slugs'").fetchone()
-        content.TAG_SLUGS.update(pickle.loads(row[0]) if row else {})  # no pinyin dictionaries on a rebuild
-        self._slugs = len(content.TAG_SLUGS)
+        model.TAG_SLUGS.update(pickle.loads(row[0]) if row else {})  # no pinyin dictionaries on a rebuild
+        self._slugs = len(model.TAG_SLUGS)
         row = self.con.execute("SELECT v FROM meta WHERE k = 'template_refs'").fetchone()
         self.template_refs: dict[str, list | None] = pickle.loads(row[0]) if row else {}
         self._refs = len(self.template_refs)
@@ -198,9 +198,9 @@ class BuildCache:
                 self.con.executemany("DELETE FROM records WHERE digest = ?", ((d,) for d in self.replaced - self.live))
                 for digest in [d for d in self.warm if d not in self.live]:
                     del self.warm[digest]
-            if len(content.TAG_SLUGS) != self._slugs:
+            if len(model.TAG_SLUGS) != self._slugs:
                 self.con.execute("INSERT OR REPLACE INTO meta VALUES ('tag_slugs', ?)",
-                                 (pickle.dumps(dict(content.TAG_SLUGS), protocol=pickle.HIGHEST_PROTOCOL),))
+                                 (pickle.dumps(dict(model.TAG_SLUGS), protocol=pickle.HIGHEST_PROTOCOL),))
             if len(self.template_refs) != self._refs:
                 self.con.execute("INSERT OR REPLACE INTO meta VALUES ('template_refs', ?)",
                                  (pickle.dumps(self.template_refs, protocol=pickle.HIGHEST_PROTOCOL),))

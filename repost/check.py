@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Callable, Iterable
 from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit
 
-from repost import content, frontmatter, links, parallel, render
+from repost import content, frontmatter, links, model, parallel, render
 from repost.check_cache import LOST, Facts, Memory
 from repost.build import static_files
 from repost.config import Config
@@ -64,7 +64,7 @@ class _File:
     path: Path
     rel: str
     kind: str  # post | page
-    record: content.Post | content.Page | None = None
+    record: model.Post | model.Page | None = None
     digest: str | None = None
     data: bytes | None = field(default=None, repr=False)  # bytes read to hash them, until decoded
     facts: Facts | None = None
@@ -155,7 +155,7 @@ class Report:
 
 # ---- load -----------------------------------------------------------------------------------
 
-def parse(config: Config, f: _File) -> content.Post | content.Page:
+def parse(config: Config, f: _File) -> model.Post | model.Page:
     """The build's per-file parser (the one whose records the build cache keeps)."""
     fn = content.parse_post if f.kind == "post" else content.parse_page
     return fn(config, f.path, f.rel, f.read())
@@ -201,7 +201,7 @@ def _prepare(config: Config, todo: list[_File], base_path: str) -> None:
     """Parse the files the build cache does not have and derive the facts the check cache does not
     have: on every core when there are many (the build's parse pool). A cached record whose HTML
     the build cache lost meanwhile (another build pruned it) is dropped: `load` parses the file."""
-    def job(i: int) -> tuple[int, content.Post | content.Page | None, Facts | None, list | None]:
+    def job(i: int) -> tuple[int, model.Post | model.Page | None, Facts | None, list | None]:
         f = todo[i]
         record = f.record
         try:
@@ -219,7 +219,7 @@ def _prepare(config: Config, todo: list[_File], base_path: str) -> None:
         f.record, f.facts, f.failure = record or (f.record if facts else None), facts, failure
 
 
-def derive_facts(f: _File, record: content.Post | content.Page | None, base_path: str) -> Facts:
+def derive_facts(f: _File, record: model.Post | model.Page | None, base_path: str) -> Facts:
     """What check needs of a file beyond its record, from its text and its record's body: pure,
     so it is kept by digest."""
     text = f.text
@@ -301,7 +301,7 @@ def check_attribution(config: Config, posts: list[_File], report: Report) -> Non
         post = f.record
         if post.source is None and post.imported is None:
             continue
-        src = post.source or content.Source()
+        src = post.source or model.Source()
         key = "source" if post.source is not None else "imported"
         if not ((src.platform and src.platform != "unknown") or src.site_name):
             level = "error" if config.policy.require_attribution else "warning"
@@ -355,7 +355,7 @@ def check_outputs(config: Config, files: list[_File], drafts: bool, report: Repo
     generated pages and static files; returns every output path, or None when the plan failed."""
     posts = _unique_urls(f.record for f in files if f.kind == "post")
     pages = _unique_urls(f.record for f in files if f.kind == "page")
-    site = content.build_model(config, posts, pages, drafts=drafts, now=datetime.max.replace(tzinfo=config.tz))
+    site = model.build_model(config, posts, pages, drafts=drafts, now=datetime.max.replace(tzinfo=config.tz))
     statics = static_files(config, _Recorder([]))
     try:
         plan = render.plan_outputs(site)

@@ -26,7 +26,7 @@ from pathlib import Path
 
 from repost import cache as build_cache
 from repost.config import Config
-from repost.content import Page, Post
+from repost.model import Page, Post
 
 FILE = "check.sqlite"
 # What reading a record's HTML raises when the build cache lost it (CacheLost is a RuntimeError).

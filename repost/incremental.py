@@ -21,7 +21,7 @@ from typing import AbstractSet as Set, Any, Callable
 from repost import content, parallel, shape
 from repost.cache import BuildCache, out_stat, signature, source_digest
 from repost.config import Config
-from repost.content import Page, Post
+from repost.model import Page, Post
 from repost.errors import ContentError, raise_all
 from repost.records import STUBS, record_row, row_summary
 from repost.render import Output, theme_dir

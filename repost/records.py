@@ -13,7 +13,7 @@ import zlib
 from dataclasses import fields
 from typing import Any, Iterator
 
-from repost.content import Page, Post
+from repost.model import Page, Post
 
 ZIP_OVER = 65536  # HTML longer than this is stored compressed (zlib, even at level 1, cost a
 # 10k cold build 0.4 s of its 13; uncompressed, the cache of the bench corpus is 150 MB, not 100)

@@ -22,7 +22,7 @@ import markupsafe
 from repost import feeds
 from repost.records import CacheLost
 from repost.config import Config
-from repost.content import Post, Site
+from repost.model import Post, Site
 from repost.errors import ContentError, ErrorList
 
 TEMPLATE_EXTENSIONS = ("html", "htm", "xml")

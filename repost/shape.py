@@ -19,11 +19,11 @@ from datetime import datetime
 from typing import Any, Mapping
 
 from repost.config import Config
-from repost.content import Page, Post, Site
+from repost.model import Page, Post, Site
 from repost.records import STUBS, CachedPage, CachedPost, CacheLost
 from repost.render import Output
 
-# What content.build_model, render.plan_outputs, render.shared_context and the page keys read of
+# What model.build_model, render.plan_outputs, render.shared_context and the page keys read of
 # each record, besides its path: a change to any of these rebuilds model and plan.
 FIELDS = {
     "post": ("slug", "date", "updated", "tags", "draft", "permission", "url", "output"),

@@ -27,7 +27,7 @@ from jinja2.runtime import Context
 from jinja2.utils import missing
 
 from repost.config import Config
-from repost.content import Page, Post, Site, Tag
+from repost.model import Page, Post, Site, Tag
 
 MISSING = type("Missing", (), {"__repr__": lambda self: "<missing>"})()
 VOLATILE = frozenset({"updated"})  # template variables computed from the posts

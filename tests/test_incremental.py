@@ -369,7 +369,7 @@ def test_warnings_of_unread_files_are_still_shown_once(tmp_path, trusted):
 def test_a_future_post_that_falls_due_rebuilds_the_model(tmp_path, trusted, monkeypatch):
     from datetime import datetime, timedelta, timezone
 
-    from repost import content, incremental
+    from repost import incremental, model
 
     site = Site(tmp_path / SITE)
     for i in range(3):
@@ -385,8 +385,8 @@ def test_a_future_post_that_falls_due_rebuilds_the_model(tmp_path, trusted, monk
         def now(cls, tz=None):
             return later.astimezone(tz)
 
-    real = content.build_model
-    monkeypatch.setattr(content, "build_model", lambda *a, **k: real(*a, **k, now=later))
+    real = model.build_model
+    monkeypatch.setattr(model, "build_model", lambda *a, **k: real(*a, **k, now=later))
     monkeypatch.setattr(incremental, "datetime", Later)
     monkeypatch.setattr(incremental.time, "time", lambda: later.timestamp())
     site.edit("body", 0)

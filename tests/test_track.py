@@ -66,7 +66,7 @@ def _post(body: str):
     from datetime import datetime, timezone
     from pathlib import Path
 
-    from repost.content import Post
+    from repost.model import Post
 
     return Post(path=Path("a.md"), rel="a.md", title="T", slug="t", date=datetime(2026, 1, 2, tzinfo=timezone.utc),
                 updated=None, tags=(), body_html=body, summary_html="<p>s</p>", description="s", reading_minutes=1,
