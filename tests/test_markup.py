@@ -8,9 +8,9 @@ import pytest
 from hypothesis import given, settings, strategies as st
 from lxml import html
 
-from repost.content import sanitised_text
 from repost.markup import MarkupTimeout, render_markdown, render_parts, split_more
 from repost.sanitize import ALLOWED_TAGS, sanitize
+from repost.text import sanitised_text
 
 SAFE_SCHEMES = ("http:", "https:", "mailto:")
 
