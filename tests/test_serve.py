@@ -19,7 +19,8 @@ from rich.console import Console
 
 from repost.config import parse_config
 from repost.errors import ContentError, ErrorList
-from repost.serve import EVENTS_PATH, LiveServer, split_host, start, url_segments
+from repost.livereload import EVENTS_PATH
+from repost.serve import LiveServer, split_host, start, url_segments
 from repost.ui import UI
 from serve_support import FIXTURE, POST, atomic_save, start_fixture_site
 
