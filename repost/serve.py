@@ -10,7 +10,6 @@ carries the new version.
 """
 from __future__ import annotations
 
-import ipaddress
 import mimetypes
 import os
 import secrets
@@ -18,7 +17,6 @@ import select
 import shutil
 import socket
 import socketserver
-import stat
 import sys
 import threading
 import time
@@ -27,14 +25,14 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, Callable
-from urllib.parse import parse_qs, quote, unquote, urlsplit
+from urllib.parse import parse_qs, quote, urlsplit
 
 from repost.errors import RepostError
 from repost.livereload import EVENTS_PATH, describe, inject
+from repost.serve_guard import (WILDCARD_HOSTS, host_allowed, is_loopback, is_regular, locate, mount_segments,
+                                 unmount, url_segments)
 from repost.ui import UI
 
-LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "[::1]"})
-WILDCARD_HOSTS = ("", "0.0.0.0", "::")
 HTML_SUFFIXES = (".html", ".htm")
 BUILD_WAIT = 10.0  # seconds a request waits for a running build before serving what is there
 PING_EVERY = 15.0
@@ -194,22 +192,6 @@ class LiveServer(ThreadingHTTPServer):
         self.server_close()
 
     # -- requests ----------------------------------------------------------------------------
-    def host_allowed(self, header: str | None) -> bool:
-        """DNS-rebinding guard: the Host header must name this machine's loopback or bound host.
-        On a wildcard bind (LAN preview) IP literals pass too: rebinding needs a domain name."""
-        host = split_host(header or "")
-        if host is None:
-            return False
-        if host in LOOPBACK_HOSTS or host == _bracket(self.bind_host.lower()):
-            return True
-        if self.bind_host in WILDCARD_HOSTS:
-            try:
-                ipaddress.ip_address(host.strip("[]"))
-                return True
-            except ValueError:
-                return False
-        return False
-
     def handle_error(self, request: Any, client_address: Any) -> None:
         exc = sys.exc_info()[1]
         if isinstance(exc, (ConnectionError, TimeoutError)):  # a client went away: not our problem
@@ -218,65 +200,6 @@ class LiveServer(ThreadingHTTPServer):
         self.ui.warn(f"request from {client_address[0]} failed: {type(exc).__name__}: {exc}")
         if self.ui.debug:
             traceback.print_exc()
-
-
-def _bracket(host: str) -> str:
-    return f"[{host}]" if ":" in host else host
-
-
-def split_host(header: str) -> str | None:
-    """`example.org:8000` -> `example.org`; None for anything malformed."""
-    header = header.strip().lower()
-    if header.startswith("["):
-        end = header.find("]")
-        host, rest = header[: end + 1], header[end + 1:]
-        if end < 0:
-            return None
-    else:
-        host, _, port = header.partition(":")
-        rest = f":{port}" if _ else ""
-    if rest and not (rest.startswith(":") and rest[1:].isdigit()):
-        return None
-    return host or None
-
-
-def url_segments(raw: str) -> list[str] | None:
-    """Decode a request path into safe segments; None for traversal, dotfiles, backslashes,
-    control characters or invalid (e.g. overlong) UTF-8."""
-    if not raw.startswith("/"):
-        return None
-    try:
-        path = unquote(raw, errors="strict")
-    except UnicodeDecodeError:
-        return None
-    if "\\" in path or any(ord(c) < 32 or c == "\x7f" for c in path):
-        return None
-    segments = [s for s in path.split("/") if s]
-    if any(s.startswith(".") for s in segments):
-        return None
-    return segments
-
-
-def mount_segments(path: str) -> list[str]:
-    """The site's base path (from base_url) as decoded segments."""
-    return url_segments("/" + path.lstrip("/")) or []
-
-
-def unmount(segments: list[str] | None, mount: list[str]) -> list[str] | None:
-    """Strip the base path, so a site whose base_url is https://x.org/blog/ works at /blog/."""
-    if segments is not None and mount and segments[: len(mount)] == mount:
-        return segments[len(mount):]
-    return segments
-
-
-def locate(root: Path, segments: list[str]) -> Path | None:
-    """The real path of root/segments if it exists inside root (symlinks resolved), else None."""
-    try:
-        base = root.resolve(strict=True)
-        real = base.joinpath(*segments).resolve(strict=True)
-    except (OSError, RuntimeError, ValueError):
-        return None
-    return real if real == base or real.is_relative_to(base) else None
 
 
 def content_type(path: Path) -> str:
@@ -299,7 +222,7 @@ class Handler(BaseHTTPRequestHandler):
         self.respond(head=True)
 
     def respond(self, head: bool) -> None:
-        if not self.server.host_allowed(self.headers.get("Host")):
+        if not host_allowed(self.headers.get("Host"), self.server.bind_host):
             self.close_connection = True
             return self.send_bytes(400, b"Bad Host header\n", "text/plain; charset=utf-8", head)
         raw, _, query = self.path.partition("#")[0].partition("?")  # never urlsplit: //host/ is a path
@@ -319,13 +242,13 @@ class Handler(BaseHTTPRequestHandler):
                 self.end_headers()
                 return None
             real = locate(self.server.root, [*segments, "index.html"])
-        if real is None or not _regular(real):
+        if real is None or not is_regular(real):
             return self.not_found(head, update_version, errors)
         self.send_file(200, real, head, update_version, errors)
 
     def not_found(self, head: bool, version: str, errors: tuple) -> None:
         page = locate(self.server.root, ["404.html"])
-        if page is not None and _regular(page):
+        if page is not None and is_regular(page):
             return self.send_file(404, page, head, version, errors)
         self.send_bytes(404, inject(NOT_FOUND_PAGE, version, errors), "text/html; charset=utf-8", head)
 
@@ -388,22 +311,6 @@ class Handler(BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: Any) -> None:
         self.server.ui.detail(f"{self.address_string()} {format % args}")
-
-
-def _regular(path: Path) -> bool:
-    try:
-        return stat.S_ISREG(os.stat(path).st_mode)
-    except OSError:
-        return False
-
-
-def is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 @dataclass
