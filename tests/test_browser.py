@@ -165,7 +165,7 @@ def test_restarted_server_reloads_an_open_tab_once(tmp_path, page):
 
 
 def test_hidden_tab_lets_go_of_its_stream_and_catches_up_when_shown(live, page):
-    from repost.serve import LiveServer
+    from repost.serve_http import LiveServer
 
     server: LiveServer = live.server_obj
     page.goto(live.url + "posts/first-post/")

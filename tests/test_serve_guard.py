@@ -1,4 +1,4 @@
-"""Unit tests of what a preview request may reach; the HTTP-level probes are in test_serve.py."""
+"""Unit tests of what a preview request may reach; the HTTP-level probes are in test_serve_http.py."""
 from __future__ import annotations
 
 from repost.serve_guard import split_host, url_segments
