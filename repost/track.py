@@ -1,13 +1,10 @@
 """What a rendered page read, and whether a later build must render it again.
 
-While a page renders, the model objects its templates and helpers see are thin proxies that note
-every attribute read: (object token, attribute, value). Stored with the page as fingerprints,
-these reads say exactly when the page is stale: when one of those values differs in a later build.
-Nothing is declared by hand, so a site's own templates are tracked like the theme's.
-
-Tokens name objects across builds: ("post", rel), ("page", rel), ("tag", key), ("site",), a
-mapping held by one of them ("map", token, attribute), a template variable ("shared",) and a
-digested asset ("asset",). A read of the whole object (str(), repr()) is the attribute "*".
+While a page renders, the model objects its templates and helpers see are thin proxies
+(`proxies.py`) that note every attribute read: (object token, attribute, value). Stored with the
+page as fingerprints, these reads say exactly when the page is stale: when one of those values
+differs in a later build. Nothing is declared by hand, so a site's own templates are tracked like
+the theme's. A page's template counts too: `template_digests` digests everything it can pull in.
 """
 from __future__ import annotations
 
@@ -16,8 +13,7 @@ import marshal
 import os
 import pickle
 from collections.abc import Mapping
-from dataclasses import dataclass, fields, is_dataclass
-from datetime import date, datetime
+from dataclasses import dataclass
 from types import BuiltinMethodType, FunctionType
 from typing import Any, Callable, Iterable
 
@@ -28,8 +24,8 @@ from jinja2.utils import missing
 
 from repost.config import Config
 from repost.model import Page, Post, Site, Tag
+from repost.proxies import AS_IS, MISSING, OBJ_OWN, Map, Obj, Seq, canon, fingerprint, holds_model, token, whole
 
-MISSING = type("Missing", (), {"__repr__": lambda self: "<missing>"})()
 VOLATILE = frozenset({"updated"})  # template variables computed from the posts
 SOURCE_KINDS = ("post", "page")
 # Fields of a post or page that its source alone makes (config and code are in every cache key):
@@ -37,73 +33,7 @@ SOURCE_KINDS = ("post", "page")
 # a post page's reads cost) and a later build's check never reads one back from the cache. Only
 # the body: listing pages read summaries, which an edit of the rest of the body leaves as they are.
 FROM_SOURCE = frozenset({"body_html"})
-_PLAIN = (str, int, float, bool, type(None))
-_MODELS = (Post, Page, Tag, Site)
-_BIG = (tuple, list)
-_AS_IS = frozenset({str, int, float, bool, type(None), datetime, date})  # values returned unwrapped
-
-
-def token(obj: Any) -> tuple | None:
-    """The name of a model object that stays the same from build to build."""
-    if isinstance(obj, Post):
-        return ("post", obj.rel)
-    if isinstance(obj, Page):
-        return ("page", obj.rel)
-    if isinstance(obj, Tag):
-        return ("tag", obj.slug.casefold())
-    if isinstance(obj, Site):
-        return ("site",)
-    if isinstance(obj, (_Obj, _Seq, _Map)):
-        return obj._tok
-    return None
-
-
-def canon(value: Any, memo: dict[int, tuple] | None = None) -> str:
-    """A text that is equal for equal values across builds; model objects stand for their token.
-
-    `memo` (id -> (object, text)) saves recomputing the text of a model object or a list within
-    one build: every page of a listing shares one tuple of page URLs, and hashing it anew for
-    each page would make big listings quadratic. It holds the objects, so ids stay unique.
-    """
-    kind = type(value)
-    if kind in _PLAIN:
-        return f"{kind.__name__}:{value!r}"
-    if kind is datetime:
-        return repr(value)
-    if memo is not None and (isinstance(value, _MODELS) or (kind in _BIG and len(value) > 4)):
-        found = memo.get(id(value))
-        if found is None:
-            found = memo[id(value)] = (value, _canon(value, memo))
-        return found[1]
-    return _canon(value, memo)
-
-
-def _canon(value: Any, memo: dict[int, tuple] | None) -> str:
-    kind = type(value)
-    if kind is tuple or kind is list:
-        return "[" + ",".join([canon(v, memo) for v in value]) + "]"
-    if isinstance(value, _MODELS):
-        return f"@{token(value)!r}"
-    if value is MISSING:
-        return "<missing>"
-    if isinstance(value, (_Obj, _Seq, _Map)):
-        return canon(value._raw, memo)
-    if isinstance(value, (list, tuple)):
-        return "[" + ",".join([canon(v, memo) for v in value]) + "]"
-    if isinstance(value, Mapping):
-        return "{" + ",".join([f"{canon(k, memo)}:{canon(v, memo)}" for k, v in value.items()]) + "}"
-    if isinstance(value, (datetime, date)):
-        return repr(value)
-    if is_dataclass(value) and not isinstance(value, type):
-        return type(value).__name__ + canon(tuple(getattr(value, f.name) for f in fields(value)), memo)
-    text = repr(value)
-    if " at 0x" in text:  # no stable identity: never equal, so the page is always rendered
-        return os.urandom(16).hex()
-    return f"{kind.__name__}:{text}"
-
-
-def fingerprint(value: Any, memo: dict[int, str] | None = None) -> bytes:
-    return hashlib.blake2b(canon(value, memo).encode("utf-8", "surrogatepass"), digest_size=12).digest()
+_DICT_OWN = frozenset(dir(dict))  # a dict's own attributes, which Jinja's getattr finds before its items
 
 
 @dataclass(frozen=True)
@@ -197,10 +127,10 @@ class Tracker:
     def wrap(self, value: Any, tok: tuple | None = None, name: Any = None) -> Any:
         """Model objects, and containers holding them, as proxies; other values as they are.
         A proxy holds nothing of the page being rendered, so each one is made once per build."""
-        if type(value) in _AS_IS:
+        if type(value) in AS_IS:
             return value
         found = self._proxies.get(id(value))
-        if found is not None and (type(found[1]) is not _Map or found[1]._tok == ("map", tok, name)):
+        if found is not None and (type(found[1]) is not Map or found[1]._tok == ("map", tok, name)):
             return found[1]
         proxy = self._wrap(value, tok, name)
         if proxy is not value:
@@ -210,18 +140,18 @@ class Tracker:
     def _wrap(self, value: Any, tok: tuple | None, name: Any) -> Any:
         if isinstance(value, (Post, Page, Tag, Site)):
             tok = token(value)
-            return _Obj(value, self, self._intern.setdefault(tok, tok))  # one tuple per object: small pickles
+            return Obj(value, self, self._intern.setdefault(tok, tok))  # one tuple per object: small pickles
         if isinstance(value, (list, tuple)):
-            return _Seq(value, self) if self._holds(value) else value
+            return Seq(value, self) if self._holds(value) else value
         if isinstance(value, Mapping) and not isinstance(value, Config) and self._holds(value):
-            return _Map(value, self, ("map", tok, name))
+            return Map(value, self, ("map", tok, name))
         return value
 
     def _holds(self, value: Any) -> bool:
         """Whether a container holds model objects, asked once per container (kept alive here)."""
         found = self._holding.get(id(value))
         if found is None:
-            found = self._holding[id(value)] = (value, _holds_model(list(value.values()) if isinstance(value, Mapping) else value))
+            found = self._holding[id(value)] = (value, holds_model(list(value.values()) if isinstance(value, Mapping) else value))
         return found[1]
 
     def asset(self, helper: Callable[[str], str]) -> Callable[[str], str]:
@@ -238,12 +168,12 @@ class Tracker:
         fallback = env.getattr
 
         def getattr_(obj: Any, attribute: str) -> Any:
-            if type(obj) is _Obj and attribute not in _OBJ_OWN:
+            if type(obj) is Obj and attribute not in OBJ_OWN:
                 try:
                     value = getattr(obj._raw, attribute)
                 except AttributeError:
                     return fallback(obj, attribute)  # as Jinja does: then obj[attribute], then undefined
-                if type(value) in _AS_IS and attribute[:2] != "__":  # most reads: _Obj.__getattr__'s first case
+                if type(value) in AS_IS and attribute[:2] != "__":  # most reads: Obj.__getattr__'s first case
                     reads = self.reads
                     if reads is not None:
                         reads.setdefault((obj._tok, attribute), value)
@@ -334,186 +264,11 @@ class Tracker:
             elif name == "*" and tok[0] in SOURCE_KINDS:
                 found = fingerprint(self.digests.get(tok, MISSING) if value is not MISSING else MISSING)
             elif name == "*" and value is not MISSING:
-                found = fingerprint(_whole(value), self.memo)
+                found = fingerprint(whole(value), self.memo)
             else:
                 found = fingerprint(value, self.memo)
             self._fps[key] = found
         return found
-
-
-def _whole(obj: Any) -> Any:
-    if isinstance(obj, Mapping):
-        return dict(obj)
-    if is_dataclass(obj):
-        return tuple((f.name, getattr(obj, f.name)) for f in fields(obj))
-    return obj
-
-
-def _holds_model(items: list | tuple) -> bool:
-    sample = items if len(items) <= 16 else [*items[:4], items[-1]]
-    for item in sample:
-        if isinstance(item, (Post, Page, Tag, Site)):
-            return True
-        if isinstance(item, (list, tuple)) and _holds_model(item):
-            return True
-        if isinstance(item, Mapping) and _holds_model(list(item.values())):
-            return True
-    return False
-
-
-class _Obj:
-    """A model object whose attribute reads are noted."""
-
-    __slots__ = ("_raw", "_tracker", "_tok")
-
-    def __init__(self, raw: Any, tracker: Tracker, tok: tuple):
-        self._raw, self._tracker, self._tok = raw, tracker, tok
-
-    def __getattr__(self, name: str) -> Any:
-        return self._noted(name, getattr(self._raw, name))
-
-    def _noted(self, name: str, value: Any) -> Any:
-        if name[:2] == "__":
-            return value
-        tracker = self._tracker
-        kind = type(value)
-        if kind in _AS_IS:
-            reads = tracker.reads
-            if reads is not None:
-                reads.setdefault((self._tok, name), value)
-            return value
-        if isinstance(value, Config):
-            return value  # the config is in every cache key already
-        if callable(value):
-            tracker.read(self._tok, "*", self._raw)
-            return value
-        tracker.read(self._tok, name, value)
-        return tracker.wrap(value, self._tok, name)
-
-    def _whole(self) -> Any:
-        self._tracker.read(self._tok, "*", self._raw)
-        return self._raw
-
-    def __str__(self) -> str:
-        return str(self._whole())
-
-    def __repr__(self) -> str:
-        return repr(self._whole())
-
-    def __format__(self, spec: str) -> str:
-        return format(self._whole(), spec)
-
-    def __eq__(self, other: Any) -> bool:
-        return token(other) == self._tok if not isinstance(other, (_Seq, _Map)) else False
-
-    def __hash__(self) -> int:
-        return hash(self._tok)
-
-    def __bool__(self) -> bool:
-        return True
-
-
-_OBJ_OWN = frozenset(dir(_Obj))  # a proxy's own names, which a normal lookup finds before __getattr__
-_DICT_OWN = frozenset(dir(dict))  # a dict's own attributes, which Jinja's getattr finds before its items
-
-
-class _Seq:
-    """A list or tuple of model objects: its membership was noted where it was read."""
-
-    __slots__ = ("_raw", "_tracker")
-    _tok = None
-
-    def __init__(self, raw: list | tuple, tracker: Tracker):
-        self._raw, self._tracker = raw, tracker
-
-    def __len__(self) -> int:
-        return len(self._raw)
-
-    def __iter__(self):
-        wrap = self._tracker.wrap
-        return (wrap(item) for item in self._raw)
-
-    def __reversed__(self):
-        wrap = self._tracker.wrap
-        return (wrap(item) for item in reversed(self._raw))
-
-    def __getitem__(self, index: Any) -> Any:
-        if isinstance(index, slice):
-            return _Seq(self._raw[index], self._tracker)
-        return self._tracker.wrap(self._raw[index])
-
-    def __contains__(self, item: Any) -> bool:
-        return any(token(item) == token(x) if token(x) else item == x for x in self._raw)
-
-    def __bool__(self) -> bool:
-        return bool(self._raw)
-
-    def __eq__(self, other: Any) -> bool:
-        return canon(self) == canon(other)
-
-    __hash__ = None  # type: ignore[assignment]
-
-    def __str__(self) -> str:
-        return str([str(x) for x in self])
-
-    def __add__(self, other: Any) -> "_Seq":
-        other = other._raw if isinstance(other, _Seq) else other
-        return _Seq(list(self._raw) + list(other), self._tracker)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._raw, name)  # index(), count()
-
-
-class _Map:
-    """A mapping of model objects (the site's tag lookup): each key read is noted on its own."""
-
-    __slots__ = ("_raw", "_tracker", "_tok")
-
-    def __init__(self, raw: Mapping, tracker: Tracker, tok: tuple):
-        self._raw, self._tracker, self._tok = raw, tracker, tok
-
-    def __getitem__(self, key: Any) -> Any:
-        value = self._raw.get(key, MISSING)
-        self._tracker.read(self._tok, key, value)
-        if value is MISSING:
-            raise KeyError(key)
-        return self._tracker.wrap(value, self._tok, key)
-
-    def get(self, key: Any, default: Any = None) -> Any:
-        try:
-            return self[key]
-        except KeyError:
-            return default
-
-    def __contains__(self, key: Any) -> bool:
-        value = self._raw.get(key, MISSING)
-        self._tracker.read(self._tok, key, value)
-        return value is not MISSING
-
-    def _all(self) -> Mapping:
-        self._tracker.read(self._tok, "*", self._raw)
-        return self._raw
-
-    def __len__(self) -> int:
-        return len(self._all())
-
-    def __iter__(self):
-        return iter(self._all())
-
-    def keys(self):
-        return self._all().keys()
-
-    def values(self):
-        return [self._tracker.wrap(v) for v in self._all().values()]
-
-    def items(self):
-        return [(k, self._tracker.wrap(v)) for k, v in self._all().items()]
-
-    def __bool__(self) -> bool:
-        return bool(self._all())
-
-    def __str__(self) -> str:
-        return str(self._all())
 
 
 # ---- templates -----------------------------------------------------------------------------

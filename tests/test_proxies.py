@@ -10,7 +10,8 @@ import pytest
 
 from repost.config import default_config
 from repost.model import Page, Post, Site, Tag
-from repost.track import MISSING, Tracker, _Map, _Obj, _Seq, canon, fingerprint, token
+from repost.proxies import MISSING, Map, Obj, Seq, canon, fingerprint, token
+from repost.track import Tracker
 
 
 def _post(rel: str, title: str = "T") -> Post:
@@ -88,7 +89,7 @@ def test_fingerprints_are_short_and_equal_for_equal_values():
 def test_an_object_proxy_notes_attribute_reads(tmp_path):
     tracker, site, posts = _tracked(tmp_path)
     post = tracker.wrap(posts[0])
-    assert type(post) is _Obj and tracker.wrap(posts[0]) is post  # one proxy per object per build
+    assert type(post) is Obj and tracker.wrap(posts[0]) is post  # one proxy per object per build
     assert post.title == "T" and post.reading_minutes == 1
     assert tracker.reads[(("post", "a.md"), "title")] == "T"
     assert tracker.reads[(("post", "a.md"), "reading_minutes")] == 1
@@ -108,14 +109,14 @@ def test_an_object_proxy_notes_attribute_reads(tmp_path):
 def test_a_sequence_proxy_wraps_what_it_yields(tmp_path):
     tracker, site, posts = _tracked(tmp_path)
     seq = tracker.wrap(site).posts
-    assert type(seq) is _Seq and len(seq) == 2 and bool(seq)
+    assert type(seq) is Seq and len(seq) == 2 and bool(seq)
     assert tracker.reads[(("site",), "posts")] == site.posts
-    assert [type(p) for p in seq] == [_Obj, _Obj] and [p.rel for p in reversed(seq)] == ["b.md", "a.md"]
-    assert type(seq[0]) is _Obj and type(seq[:1]) is _Seq and len(seq[:1]) == 1
+    assert [type(p) for p in seq] == [Obj, Obj] and [p.rel for p in reversed(seq)] == ["b.md", "a.md"]
+    assert type(seq[0]) is Obj and type(seq[:1]) is Seq and len(seq[:1]) == 1
     assert posts[1] in seq and tracker.wrap(posts[1]) in seq and _post("c.md") not in seq
     assert seq == list(posts) and seq != posts[:1]
     joined = seq + seq
-    assert type(joined) is _Seq and len(joined) == 4 and joined.count(posts[0]) == 2
+    assert type(joined) is Seq and len(joined) == 4 and joined.count(posts[0]) == 2
     assert str(seq) == str([str(p) for p in posts])
     with pytest.raises(TypeError):
         hash(seq)
@@ -126,8 +127,8 @@ def test_a_mapping_proxy_notes_each_key_read(tmp_path):
     tracker, site, _ = _tracked(tmp_path)
     tags = tracker.wrap(site).tag_of
     tok = ("map", ("site",), "tag_of")
-    assert type(tags) is _Map and tags._tok == tok
-    assert type(tags["Go"]) is _Obj and tracker.reads[(tok, "Go")] is site.tags[0]
+    assert type(tags) is Map and tags._tok == tok
+    assert type(tags["Go"]) is Obj and tracker.reads[(tok, "Go")] is site.tags[0]
     assert "Rust" not in tags and tracker.reads[(tok, "Rust")] is MISSING
     assert tags.get("Nope", "-") == "-" and tracker.reads[(tok, "Nope")] is MISSING
     with pytest.raises(KeyError):
@@ -135,5 +136,5 @@ def test_a_mapping_proxy_notes_each_key_read(tmp_path):
     assert (tok, "*") not in tracker.reads
     assert len(tags) == 1 and list(tags) == ["Go"] and list(tags.keys()) == ["Go"] and bool(tags)
     assert tracker.reads[(tok, "*")] == site.tag_of
-    assert [type(v) for v in tags.values()] == [_Obj] and [(k, type(v)) for k, v in tags.items()] == [("Go", _Obj)]
+    assert [type(v) for v in tags.values()] == [Obj] and [(k, type(v)) for k, v in tags.items()] == [("Go", Obj)]
     assert str(tags) == str(site.tag_of)
