@@ -172,7 +172,9 @@ class Tracker:
                 try:
                     value = getattr(obj._raw, attribute)
                 except AttributeError:
-                    return fallback(obj, attribute)  # as Jinja does: then obj[attribute], then undefined
+                    # undefined, as Jinja makes it (a model object has no items), named for the
+                    # template's author: "post has no attribute 'x'", not a proxy's or cache's class
+                    return env.undefined(hint=f"{obj._tok[0]} has no attribute {attribute!r}", obj=obj._raw, name=attribute)
                 if type(value) in AS_IS and attribute[:2] != "__":  # most reads: Obj.__getattr__'s first case
                     reads = self.reads
                     if reads is not None:

@@ -62,6 +62,16 @@ def test_undefined_names_and_attributes_stay_undefined():
     assert env.from_string("{{ d.k }} {{ d.missing is defined }}").render(d={"k": 1}) == "1 False"
 
 
+def test_a_missing_attribute_of_a_post_is_named_by_the_post_not_the_proxy():
+    env, tracker = _env()
+    env.undefined = jinja2.StrictUndefined
+    post = tracker.wrap(_post("<p>b</p>"))
+    with pytest.raises(jinja2.UndefinedError) as caught:
+        env.from_string("{{ post.title }}{{ post.nosuch }}").render(post=post)
+    assert str(caught.value) == "post has no attribute 'nosuch'"
+    assert env.from_string("{{ post.nosuch is defined }} {{ post.title }}").render(post=post) == "False T"
+
+
 def _post(body: str):
     from datetime import datetime, timezone
     from pathlib import Path
