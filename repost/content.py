@@ -167,9 +167,7 @@ def parse_post(config: Config, path: Path, rel: str, text: str) -> Post:
     if not summary_html:
         summary_html = f"<p>{_esc(truncate(plain, config.summary_length))}</p>" if plain else ""
     url, output = post_url(config, slug, when)
-    permission = f.text("permission")
-    if permission is not None and permission not in PERMISSIONS:
-        raise f.error("permission", f"'permission' must be one of {', '.join(PERMISSIONS)}, not {permission!r}")
+    permission = _permission(f)
     return Post(
         path=path, rel=rel, title=title, slug=slug, date=when, updated=updated.astimezone(tz) if updated else None,
         tags=f.tags(), body_html=body, summary_html=summary_html, description=description,
@@ -188,9 +186,7 @@ def parse_page(config: Config, path: Path, rel: str, text: str) -> Page:
     body, bare = _render(doc.body, rel, doc.body_line)
     permalink = f.text("permalink") or f"/{slug}/"
     url, output = _page_url(permalink, f)
-    weight = doc.meta.get("weight", 0)
-    if isinstance(weight, bool) or not isinstance(weight, int):
-        raise f.error("weight", "'weight' must be an integer")
+    weight = _weight(f)
     tz = config.tz
     date_ = f.when("date", tz)
     return Page(

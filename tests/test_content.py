@@ -225,35 +225,3 @@ def test_property_any_explicit_slug_is_refused_or_stays_inside(tmp_path_factory,
         return
     target = safe_join(root, p.output)
     assert target.is_relative_to(root.resolve()) and target.parent.parent == (root / "posts").resolve()
-
-
-def _old_split(text: str):
-    """frontmatter.split as it was: line by line."""
-    import re as _re
-
-    from repost.frontmatter import clean_text
-
-    text = clean_text(text)
-    lines = text.split("\n")
-    if not _re.match(r"^---[ \t]*$", lines[0]):
-        return None, text, 1
-    for end in range(1, len(lines)):
-        if _re.match(r"^(?:---|\.\.\.)[ \t]*$", lines[end]):
-            return "\n".join(lines[1:end]), "\n".join(lines[end + 1:]), end + 2
-    return "unclosed", None, None
-
-
-@settings(max_examples=300, deadline=None)
-@given(st.lists(st.sampled_from(["---", "...", "--- ", "---x", "title: a", "a: 'b'", "", " ", "body", "\r", "\t", "\ufeff",
-                                 "\u2028", "x: \"\\u00e9\"", "- a", "#"]), max_size=8).map("\n".join))
-def test_property_split_finds_the_same_front_matter_and_body(text):
-    from repost.frontmatter import split
-
-    yaml_text, body, line = _old_split(text)
-    try:
-        doc = split(text, "p.md")
-    except ContentError as exc:
-        assert yaml_text == "unclosed" or exc.line is not None
-        return
-    assert yaml_text != "unclosed"
-    assert (doc.body, doc.body_line) == (body, line)

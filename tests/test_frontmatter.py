@@ -107,3 +107,31 @@ def _old_clean_text(text: str) -> str:
 def test_property_clean_text_is_as_before(text):
     assert clean_text(text) == _old_clean_text(text)
     assert clean_text("中文 body\n" + text) == _old_clean_text("中文 body\n" + text)
+
+
+def _old_split(text: str):
+    """frontmatter.split as it was: line by line."""
+    import re as _re
+
+    text = clean_text(text)
+    lines = text.split("\n")
+    if not _re.match(r"^---[ \t]*$", lines[0]):
+        return None, text, 1
+    for end in range(1, len(lines)):
+        if _re.match(r"^(?:---|\.\.\.)[ \t]*$", lines[end]):
+            return "\n".join(lines[1:end]), "\n".join(lines[end + 1:]), end + 2
+    return "unclosed", None, None
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(["---", "...", "--- ", "---x", "title: a", "a: 'b'", "", " ", "body", "\r", "\t", "\ufeff",
+                                 "\u2028", "x: \"\\u00e9\"", "- a", "#"]), max_size=8).map("\n".join))
+def test_property_split_finds_the_same_front_matter_and_body(text):
+    yaml_text, body, line = _old_split(text)
+    try:
+        doc = split(text, "p.md")
+    except ContentError as exc:
+        assert yaml_text == "unclosed" or exc.line is not None
+        return
+    assert yaml_text != "unclosed"
+    assert (doc.body, doc.body_line) == (body, line)
