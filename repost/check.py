@@ -15,21 +15,21 @@ import os
 import re
 import sys
 import unicodedata
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from datetime import datetime
 from pathlib import Path
 from typing import Callable, Iterable
 from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit
 
-from repost import content, frontmatter, links, model, parallel, render
+from repost import content, links, model, parallel, render
 from repost.check_cache import LOST, Facts, Memory
+from repost.check_files import LEVELS, Recorder, Report, SourceFile
 from repost.build import static_files
 from repost.config import Config
 from repost.errors import ContentError, ErrorList, RepostError
 from repost.slug import safe_join
 from repost.ui import UI, quiet_ui
 
-LEVELS = ("error", "warning", "note")
 # Query parameters that only track the click (compared away when matching original URLs).
 TRACKING_PARAMS = re.compile(
     r"^(?:utm_\w*|fbclid|gclid|dclid|gbraid|wbraid|msclkid|mc_cid|mc_eid|igshid|yclid|_hsenc|_hsmi|spm|scm"
@@ -38,138 +38,26 @@ TRACKING_PARAMS = re.compile(
 )
 MIN_BODY_CHARS = 40  # shorter bodies ("coming soon") are not compared as duplicates
 _NOT_WORD = re.compile(r"[\W_]+")
-_FENCE = re.compile(r"^---[ \t]*$")
-_END = re.compile(r"^(?:---|\.\.\.)[ \t]*$")
 _WARNING_LINE = re.compile(r"^(?P<path>.+?):(?P<line>\d+|None): (?P<msg>.*)$", re.S)
-
-
-@dataclass(frozen=True)
-class Finding:
-    path: str
-    line: int | None
-    level: str  # error | warning | note
-    message: str
-    check: str  # schema | attribution | permission | duplicate | links | provenance | files
-
-    def format(self) -> str:
-        where = f"{self.path}:{self.line}" if self.line else self.path
-        return f"{where}: {self.level}: {self.message}"
-
-
-@dataclass
-class _File:
-    """One content file: its digest, its text (read on first use), the parsed record when it
-    parsed, and the facts check derives from it."""
-
-    path: Path
-    rel: str
-    kind: str  # post | page
-    record: model.Post | model.Page | None = None
-    digest: str | None = None
-    data: bytes | None = field(default=None, repr=False)  # bytes read to hash them, until decoded
-    facts: Facts | None = None
-    failure: list[tuple[int | None, str]] | None = None  # (line, message) of each parse error
-    _text: str | None = field(default=None, repr=False)
-    _doc: frontmatter.Document | None = field(default=None, repr=False)
-    _clean: str | None = field(default=None, repr=False)
-
-    def read(self) -> str:
-        """The text; raises ContentError (every time) when the file cannot be read or is not UTF-8."""
-        if self._text is None:
-            data = self.data
-            self._text = content.decode(data, self.rel) if data is not None else content.read_text(self.path, self.rel)
-            self.data = None
-        return self._text
-
-    @property
-    def text(self) -> str:
-        try:
-            return self.read()
-        except ContentError:
-            return ""
-
-    def line(self, *keys: str) -> int | None:
-        """The line of a front matter key: found by indentation first (no YAML parse, so a
-        finding costs microseconds), else through the front matter parser."""
-        found = _scan_line(self.clean, keys)
-        if found is not None:
-            return found
-        if self._doc is None:
-            try:
-                self._doc = frontmatter.split(self.text, self.rel)
-            except ContentError:
-                return None
-        return self._doc.line_of(*keys) if keys else 1
-
-    @property
-    def clean(self) -> str:
-        """The text as the parser numbers its lines (LF line ends, no BOM)."""
-        if self._clean is None:
-            self._clean = frontmatter.clean_text(self.text)
-        return self._clean
-
-    @property
-    def body_line(self) -> int:
-        """The first line after the closing `---` (1 without front matter)."""
-        lines = self.clean.split("\n")
-        if not lines or not _FENCE.match(lines[0]):
-            return 1
-        return next((i + 2 for i in range(1, len(lines)) if _END.match(lines[i])), 1)
-
-
-def _scan_line(text: str, keys: tuple[str, ...]) -> int | None:
-    """Line of `key:` at column 0, then of `sub:` indented beneath it, in the front matter."""
-    lines = text.split("\n")
-    if not keys or not _FENCE.match(lines[0]):
-        return None
-    depth, parent_indent = 0, -1
-    for number, line in enumerate(lines[1:], 2):
-        if _END.match(line):
-            break
-        stripped = line.lstrip(" ")
-        if not stripped or stripped.startswith("#"):
-            continue
-        indent = len(line) - len(stripped)
-        if depth and indent <= parent_indent:
-            return None  # left the parent mapping without finding the key
-        if stripped.startswith(f"{keys[depth]}:") and (indent == 0 if depth == 0 else indent > parent_indent):
-            if depth == len(keys) - 1:
-                return number
-            depth, parent_indent = depth + 1, indent
-    return None
-
-
-@dataclass
-class Report:
-    findings: list[Finding] = field(default_factory=list)
-    posts: int = 0
-    pages: int = 0
-
-    def add(self, f: _File | str, line: int | None, level: str, message: str, check: str) -> None:
-        path = f.rel if isinstance(f, _File) else f
-        self.findings.append(Finding(path, line, level, message, check))
-
-    def count(self, level: str) -> int:
-        return sum(1 for f in self.findings if f.level == level)
 
 
 # ---- load -----------------------------------------------------------------------------------
 
-def parse(config: Config, f: _File) -> model.Post | model.Page:
+def parse(config: Config, f: SourceFile) -> model.Post | model.Page:
     """The build's per-file parser (the one whose records the build cache keeps)."""
     fn = content.parse_post if f.kind == "post" else content.parse_page
     return fn(config, f.path, f.rel, f.read())
 
 
-def load(config: Config, report: Report, memory: Memory) -> list[_File]:
+def load(config: Config, report: Report, memory: Memory) -> list[SourceFile]:
     """Collect like the build does; take each file's record from the build cache or parse it, and
     turn every problem into findings; then each file's facts (from the check cache or derived)."""
     notes: list[str] = []
-    post_files, page_files = content.collect(config, _Recorder(notes))
+    post_files, page_files = content.collect(config, Recorder(notes))
     for note in notes:
         path, _, msg = note.rpartition(": ")
         report.add(_rel(config, Path(path)) if path else "content", None, "warning", msg, "files")
-    files = [_File(p, _rel(config, p), "post") for p in post_files] + [_File(p, _rel(config, p), "page") for p in page_files]
+    files = [SourceFile(p, _rel(config, p), "post") for p in post_files] + [SourceFile(p, _rel(config, p), "page") for p in page_files]
     for f in files:
         f.digest, f.data = memory.identify(f.kind, f.path, f.rel)
     cached = memory.records({f.digest: f.path for f in files if f.digest})
@@ -197,7 +85,7 @@ def load(config: Config, report: Report, memory: Memory) -> list[_File]:
     return files
 
 
-def _prepare(config: Config, todo: list[_File], base_path: str) -> None:
+def _prepare(config: Config, todo: list[SourceFile], base_path: str) -> None:
     """Parse the files the build cache does not have and derive the facts the check cache does not
     have: on every core when there are many (the build's parse pool). A cached record whose HTML
     the build cache lost meanwhile (another build pruned it) is dropped: `load` parses the file."""
@@ -219,7 +107,7 @@ def _prepare(config: Config, todo: list[_File], base_path: str) -> None:
         f.record, f.facts, f.failure = record or (f.record if facts else None), facts, failure
 
 
-def derive_facts(f: _File, record: model.Post | model.Page | None, base_path: str) -> Facts:
+def derive_facts(f: SourceFile, record: model.Post | model.Page | None, base_path: str) -> Facts:
     """What check needs of a file beyond its record, from its text and its record's body: pure,
     so it is kept by digest."""
     text = f.text
@@ -246,7 +134,7 @@ def derive_facts(f: _File, record: model.Post | model.Page | None, base_path: st
     return Facts(True, tuple(schemes), body_fingerprint(body_html), tuple(internal), source_key)
 
 
-def _schema_errors(config: Config, f: _File, failure: list[tuple[int | None, str]], report: Report) -> None:
+def _schema_errors(config: Config, f: SourceFile, failure: list[tuple[int | None, str]], report: Report) -> None:
     """All front matter errors of a file that failed to parse, not only the first."""
     errors, warnings = content.front_matter_errors(config, f.rel, f.text, page=f.kind == "page") if f.text else ([], [])
     seen = set()
@@ -264,7 +152,7 @@ def _failure(exc: RepostError | list) -> list[tuple[int | None, str]]:
     return [(getattr(err, "line", None), getattr(err, "message", None) or str(err)) for err in errors]
 
 
-def _add_warning(report: Report, f: _File, text: str) -> None:
+def _add_warning(report: Report, f: SourceFile, text: str) -> None:
     match = _WARNING_LINE.match(text)
     if match and match.group("path") == f.rel:
         line = match.group("line")
@@ -281,21 +169,9 @@ def _rel(config: Config, path: Path) -> str:
     return config.rel(path)
 
 
-class _Recorder:
-    """Stands in for the UI while collecting, so its warnings become findings."""
-
-    def __init__(self, sink: list[str]):
-        self.sink = sink
-
-    def warn(self, msg: str) -> None:
-        self.sink.append(msg)
-
-    info = detail = lambda self, msg: None
-
-
 # ---- checks ---------------------------------------------------------------------------------
 
-def check_attribution(config: Config, posts: list[_File], report: Report) -> None:
+def check_attribution(config: Config, posts: list[SourceFile], report: Report) -> None:
     """A repost names its platform or site; it should name the author or URL, and a notice or licence."""
     for f in posts:
         post = f.record
@@ -314,7 +190,7 @@ def check_attribution(config: Config, posts: list[_File], report: Report) -> Non
             report.add(f, f.line(key), "warning", "repost carries no copyright notice and no license", "attribution")
 
 
-def check_permission(config: Config, posts: list[_File], report: Report) -> None:
+def check_permission(config: Config, posts: list[SourceFile], report: Report) -> None:
     """List posts whose permission is pending, and say whether the build publishes them."""
     for f in posts:
         if f.record.permission != "pending":
@@ -327,7 +203,7 @@ def check_permission(config: Config, posts: list[_File], report: Report) -> None
                        "(policy.publish_pending is false)", "permission")
 
 
-def check_duplicates(config: Config, files: list[_File], report: Report) -> None:
+def check_duplicates(config: Config, files: list[SourceFile], report: Report) -> None:
     """Two files at one URL; two reposts of one original URL; two posts with the same words."""
     _groups(report, files, lambda f: f.record.output.casefold(), lambda f: ("slug",),
             lambda f: f"same URL {f.record.url} as")
@@ -337,8 +213,8 @@ def check_duplicates(config: Config, files: list[_File], report: Report) -> None
     _groups(report, posts, lambda f: f.facts.fingerprint, None, lambda f: "same text as")
 
 
-def _groups(report: Report, files: list[_File], key: Callable, where: Callable | None, what: Callable) -> None:
-    by_key: dict[str, list[_File]] = {}
+def _groups(report: Report, files: list[SourceFile], key: Callable, where: Callable | None, what: Callable) -> None:
+    by_key: dict[str, list[SourceFile]] = {}
     for f in files:
         k = key(f)
         if k:
@@ -350,13 +226,13 @@ def _groups(report: Report, files: list[_File], key: Callable, where: Callable |
             report.add(f, line, "error", f"{what(f)} {others}", "duplicate")
 
 
-def check_outputs(config: Config, files: list[_File], drafts: bool, report: Report) -> set[str] | None:
+def check_outputs(config: Config, files: list[SourceFile], drafts: bool, report: Report) -> set[str] | None:
     """Plan the site as the build would (future posts included) and report URL collisions with
     generated pages and static files; returns every output path, or None when the plan failed."""
     posts = _unique_urls(f.record for f in files if f.kind == "post")
     pages = _unique_urls(f.record for f in files if f.kind == "page")
     site = model.build_model(config, posts, pages, drafts=drafts, now=datetime.max.replace(tzinfo=config.tz))
-    statics = static_files(config, _Recorder([]))
+    statics = static_files(config, Recorder([]))
     try:
         plan = render.plan_outputs(site)
         render.check_collisions([(o.path, o.source) for o in plan] + [(rel, config.rel(src)) for rel, src in statics.items()])
@@ -376,7 +252,7 @@ def _unique_urls(records: Iterable) -> list:
     return out
 
 
-def check_links(config: Config, files: list[_File], outputs: set[str] | None, report: Report) -> None:
+def check_links(config: Config, files: list[SourceFile], outputs: set[str] | None, report: Report) -> None:
     """Disallowed schemes in the Markdown; internal links and images that point nowhere."""
     base_path = urlsplit(config.base_url).path or "/"
     for f in files:
@@ -390,7 +266,7 @@ def check_links(config: Config, files: list[_File], outputs: set[str] | None, re
                 report.add(f, _line_of_text(f, url), "error", f"link to {_short(url)} points nowhere in the built site{hint}", "links")
 
 
-def _line_of_text(f: _File, url: str) -> int:
+def _line_of_text(f: SourceFile, url: str) -> int:
     """The body line where a URL is written (the body's first line when it cannot be found)."""
     start = f.body_line
     body = f.clean.split("\n", start - 1)[-1] if start > 1 else f.clean
@@ -406,7 +282,7 @@ def _short(url: str, limit: int = 80) -> str:
     return url if len(url) <= limit else url[: limit - 1] + "…"
 
 
-def check_provenance(config: Config, posts: list[_File], report: Report, memory: Memory) -> None:
+def check_provenance(config: Config, posts: list[SourceFile], report: Report, memory: Memory) -> None:
     """The raw dump named in `imported.from` still exists and still hashes to `imported.sha256`."""
     for f in posts:
         imported = f.record.imported

@@ -11,22 +11,12 @@ from pathlib import Path
 
 import pytest
 
+from check_support import LONG, REPOST, repost_post
 from conftest import FIXTURES, REPO, build, load, make_site, post, tree
 from repost.check import body_fingerprint, normalise_url, run_checks
 from repost.cli import main
 from repost.content import front_matter_errors
 from repost.links import crawl, markdown_links, scheme_of, target
-
-REPOST = {"platform": "jianshu", "site_name": "简书", "author": "A", "url": "https://www.jianshu.com/p/1"}
-LONG = "这是一段足够长的正文，用来比较两篇文章是否相同。" * 3
-
-
-def repost_post(title="R", body=LONG, **meta):
-    meta.setdefault("source", dict(REPOST))
-    meta.setdefault("copyright", "©著作权归作者所有")
-    meta.setdefault("permission", "granted")
-    return post(title, body, **meta)
-
 
 def run(root: Path, capsys, *args: str) -> tuple[int, list[str], str]:
     """(exit code, finding lines, stderr) of `repost check` on the site at root."""
@@ -404,26 +394,6 @@ def test_crawl_finds_broken_links_in_a_built_tree(tmp_path):
     page = out / "posts" / "hostile-title" / "index.html"
     page.write_text(page.read_text("utf-8").replace("</main>", '<a href="/blog/nope/">x</a></main>'), encoding="utf-8")
     assert crawl(out, "/blog/") == [("posts/hostile-title/index.html", "/blog/nope/")]
-
-
-def test_fast_line_lookup_agrees_with_the_yaml_parser(tmp_path):
-    from repost.check import _scan_line
-    from repost.frontmatter import split
-
-    texts = [repost_post("A", imported={"from": "raw/a.txt", "sha256": "0" * 64}, tags=["x", "y"]),
-             "---\r\ntitle: T\r\n# comment\r\nsource:\r\n    url: https://x.example/\r\n\r\n    author: B\r\npermission: pending\r\n---\r\nbody",
-             "\ufeff---\ntitle: T\nsource: {platform: p, url: u}\nimported:\n  from: r\n---\n",
-             *[p.read_text("utf-8") for p in (FIXTURES / "site/content/posts").glob("*.md")]]
-    for text in texts:
-        from repost.frontmatter import clean_text
-
-        doc = split(text, "p.md")
-        for path, line in doc.yaml.lines.items():
-            if 1 <= len(path) <= 2 and all(isinstance(k, str) for k in path):
-                found = _scan_line(clean_text(text), path)
-                assert found in (line, None), (path, found, line, text)
-                if "{" not in text.split("\n")[line - 1]:
-                    assert found == line, (path, text)
 
 
 # ---- caches: the findings never depend on them ---------------------------------------------------
