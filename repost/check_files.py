@@ -3,8 +3,8 @@
 `SourceFile` is check's view of one post or page: the digest that keys both caches, the text
 (read only when a finding needs it), the parsed record, and the facts derived from it. Finding a
 front matter key's line scans the indentation first, so a finding costs microseconds instead of
-a YAML parse. The loader (`check_load.py`) fills these in, the rules (`check_rules.py`) read
-them and add `Finding`s to the `Report`, and `check.py` prints it.
+a YAML parse. `check.load` fills these in, the rules (`check_rules.py`) read them and add
+`Finding`s to the `Report`, and `check.command` prints it. Both sides import them from here.
 """
 from __future__ import annotations
 

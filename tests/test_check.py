@@ -13,7 +13,7 @@ import pytest
 
 from check_support import LONG, REPOST, repost_post
 from conftest import FIXTURES, REPO, build, load, make_site, post, tree
-from repost.check import body_fingerprint, normalise_url, run_checks
+from repost.check import run_checks
 from repost.cli import main
 from repost.content import front_matter_errors
 from repost.links import crawl, markdown_links, scheme_of, target
@@ -228,18 +228,6 @@ def test_same_text_under_another_title_is_a_duplicate(tmp_path, capsys):
     assert code == 1
     assert [line for line in lines if "same text" in line] == [
         f"content/posts/b.md:{line_of((root / 'content/posts/b.md').read_text('utf-8'), '**')}: error: same text as content/posts/a.md"]
-
-
-def test_normalise_url_and_body_fingerprint():
-    assert normalise_url("HTTPS://WWW.Example.com:443/a/b/?b=2&utm_medium=x&a=1&fbclid=z#frag") == "example.com/a/b?a=1&b=2"
-    assert normalise_url("http://example.com/a%2Fb") != normalise_url("http://example.com/a/c")
-    assert normalise_url("https://mp.weixin.qq.com/s?__biz=M&mid=1&idx=1&sn=s&chksm=c&scene=21") == \
-        normalise_url("http://mp.weixin.qq.com/s?sn=s&idx=1&mid=1&__biz=M")
-    assert normalise_url("https://example.com:8080/x") == "example.com:8080/x"
-    assert body_fingerprint("<p>" + "word " * 20 + "</p>") == body_fingerprint("<h1>WORD</h1>" + "<em>word</em>, " * 19)
-    assert body_fingerprint("<p>short</p>") is None
-    assert [normalise_url(u) for u in ("https://x.example:abc/", " http://[::1/ ", "https://x.example:99999/")] == [
-        "https://x.example:abc/", "http://[::1/", "https://x.example:99999/"]  # no crash: compared as written
 
 
 # ---- links -----------------------------------------------------------------------------------

@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, assume, given, settings, strategies as st
 from lxml import html as lxml_html
 
 from repost import safeyaml
-from repost.check import normalise_url
+from repost.check_rules import normalise_url
 from repost.config import parse_config
 from repost.content import POST_KEYS, SOURCE_KEYS, front_matter_errors, parse_page, parse_post
 from repost.errors import ContentError, ErrorList
