@@ -44,9 +44,9 @@ class Facts:
 
     has_text: bool
     schemes: tuple[tuple[int, str, str], ...] = ()  # (line, level, message): URLs the sanitiser drops
-    fingerprint: str | None = None  # `check.body_fingerprint` of the body
+    fingerprint: str | None = None  # `check_rules.body_fingerprint` of the body
     internal: tuple[tuple[str, str], ...] = ()  # (url as written, output-relative target) of links into the site
-    source_key: str | None = None  # `check.normalise_url` of a post's source.url
+    source_key: str | None = None  # `check_rules.normalise_url` of a post's source.url
 
 
 class Memory:
