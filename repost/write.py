@@ -6,31 +6,27 @@ previous output byte-identical. `.git` and `CNAME` in the output survive every b
 
 A small change to a big site (the build cache knows the output's files) is applied in place
 instead: the changed files are staged beside the output, then each is renamed over its old
-version (old versions kept aside until the end, and put back if anything fails), so the cost is
-that of the change, not of linking the whole tree.
+version, so the cost is that of the change, not of linking the whole tree.
+
+This module decides what changed and stages it (worker processes stage pages with `stage`);
+the moves that put it in place, and the clean-up after a killed build, are in `swap.py`.
 """
 from __future__ import annotations
 
-import ctypes
 import errno
-import functools
 import hashlib
-import itertools
 import os
 import shutil
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import AbstractSet, Callable, Iterable
 
 from repost.errors import ConfigError, ContentError
+from repost.swap import (OLD_PREFIX, TEMP_PREFIX, clean_stale, dispose, existing_files, move_preserved, patch_in,
+                         swap_in)
 
-PRESERVE = (".git", "CNAME")
-TEMP_PREFIX = ".repost-build-"
-OLD_PREFIX = ".repost-old-"
 PATCH_MIN_FILES = 256  # below this many files, linking a whole new tree is cheap enough
 PATCH_MAX_CHANGES = 1000  # above this many changed files (and a quarter of the tree), swap a whole new tree
-_TRASH = itertools.count()
 STAGED = ".staged"  # a small change waits in the temp folder flat, under hashed names: no folder per file
 
 
@@ -207,70 +203,30 @@ class Writer:
                 for rel in self.changed:
                     os.replace(staged / _flat(rel), self._target(rel))
             staged.rmdir()
-            self._move_preserved(self.output, self._temp, moved=moved)
+            move_preserved(self.output, self._temp, moved=moved)
             old = swap_in(self._temp, self.output)
         except OSError as exc:
-            self._move_preserved(self._temp, self.output, only=moved)
+            move_preserved(self._temp, self.output, only=moved)
             self.abort()
             raise ContentError(self.output, None, f"cannot replace the output folder: {exc.strerror or exc}") from None
         self._temp = None
         self.swapped = True
-        self._dispose([old])
+        dispose([old], self.output, self.later)
 
     def _patch(self, removed: list[str]) -> None:
-        """Put each staged file in place in one step: exchanged with the old version where the
-        platform can (the old version then waits in the staging folder), else renamed over it
-        after a link to the old one is kept aside. Every step is undone if one fails."""
+        """Rename each staged file over its old version (`swap.patch_in`: undone if a step fails)."""
         aside = self.output.with_name(f"{OLD_PREFIX}{self.output.name}-{os.getpid()}")
-        undo: list = []
+        temp = self._temp
+        staged = ((rel, temp / STAGED / _flat(rel) if self.flat else temp / rel) for rel in self.changed)
         try:
-            for rel in self.changed:
-                target, new = self.output / rel, self._temp / STAGED / _flat(rel) if self.flat else self._temp / rel
-                _make_parents(target.parent, self.output, undo)
-                if not os.path.lexists(target):
-                    os.replace(new, target)
-                    undo.append(lambda t=target: os.unlink(t))
-                elif exchange(new, target):
-                    undo.append(lambda a=new, b=target: exchange(a, b))
-                else:
-                    _set_aside(target, aside / _flat(rel), undo)
-                    os.replace(new, target)
-            for rel in removed:
-                _set_aside(self.output / rel, aside / _flat(rel), undo)
-                os.unlink(self.output / rel)
+            patch_in(self.output, staged, removed, aside, _flat)
         except BaseException as exc:
-            for action in reversed(undo):
-                try:
-                    action()
-                except OSError:
-                    pass
-            shutil.rmtree(aside, ignore_errors=True)
             self.abort()
             if isinstance(exc, OSError):
                 raise ContentError(self.output, None, f"cannot update the output folder: {exc.strerror or exc}") from None
             raise
-        for rel in removed:
-            _prune_empty(self.output / rel, self.output)
-        temp, self._temp = self._temp, None
-        self._dispose([aside, temp])
-
-    def _dispose(self, folders: list[Path | None]) -> None:
-        """Delete what the commit left (old versions): now, or renamed out of the way and handed
-        to `later`, so that a server tells its browsers before the disk has freed them."""
-        folders = [f for f in folders if f is not None and os.path.lexists(f)]
-        if self.later is None:
-            for folder in folders:
-                shutil.rmtree(folder, ignore_errors=True)
-            return
-        trash = []
-        for folder in folders:
-            moved = folder.with_name(f"{OLD_PREFIX}{self.output.name}-trash{next(_TRASH)}-{os.getpid()}")
-            try:
-                os.rename(folder, moved)
-                trash.append(moved)
-            except OSError:  # its name will be used again by the next build: delete it now
-                shutil.rmtree(folder, ignore_errors=True)
-        self.later(lambda: [shutil.rmtree(t, ignore_errors=True) for t in trash])
+        self._temp = None
+        dispose([aside, temp], self.output, self.later)
 
     def _begin(self) -> None:
         """Create the temp tree on the first change."""
@@ -303,17 +259,6 @@ class Writer:
             self.abort()
             reason = "disk full" if exc.errno == errno.ENOSPC else (exc.strerror or str(exc))
             raise ContentError(self.output / rel, None, f"cannot write: {reason}") from None
-
-    def _move_preserved(self, src: Path | None, dst: Path | None, only: list[str] | None = None,
-                        moved: list[str] | None = None) -> list[str]:
-        moved = [] if moved is None else moved  # filled as it goes, so a failure midway can be undone
-        if src is None or dst is None or not src.is_dir():
-            return moved
-        for name in only if only is not None else PRESERVE:
-            if (src / name).exists() or (src / name).is_symlink():
-                os.rename(src / name, dst / name)
-                moved.append(name)
-        return moved
 
 
 def stage(writer: Writer, rel: str, data: bytes) -> str | None:
@@ -361,119 +306,6 @@ def _write_new(path: str, data: bytes) -> str:
 def stat_sig(st: os.stat_result) -> str:
     """What the build cache notes of an output file to see later that nobody changed it."""
     return f"{st.st_size}:{st.st_mtime_ns}:{st.st_ino}"
-
-
-def _make_parents(folder: Path, root: Path, undo: list) -> None:
-    missing = []
-    while folder != root and not folder.is_dir():
-        missing.append(folder)
-        folder = folder.parent
-    for path in reversed(missing):
-        path.mkdir()
-        undo.append(lambda p=path: p.rmdir())
-
-
-def _set_aside(target: Path, keep: Path, undo: list) -> None:
-    """Keep the old version of `target` (a hard link, else a copy) until the commit is done."""
-    keep.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        os.link(target, keep, follow_symlinks=False)
-    except OSError:
-        shutil.copy2(target, keep, follow_symlinks=False)
-    undo.append(lambda: os.replace(keep, target))
-
-
-def _prune_empty(path: Path, root: Path) -> None:
-    folder = path.parent
-    while folder != root:
-        try:
-            folder.rmdir()
-        except OSError:
-            return
-        folder = folder.parent
-
-
-def swap_in(new: Path, output: Path) -> Path | None:
-    """Put `new` at `output`; returns where the old tree went (to delete), or None.
-
-    On Linux the two folders are exchanged in one atomic step (renameat2 RENAME_EXCHANGE), so
-    a server never sees the output missing; elsewhere two renames, undone if the second fails.
-    """
-    if not output.exists():
-        os.rename(new, output)
-        return None
-    if exchange(new, output):
-        return new
-    old = output.with_name(f"{OLD_PREFIX}{output.name}-{os.getpid()}")
-    os.rename(output, old)
-    try:
-        os.rename(new, output)
-    except OSError:
-        os.rename(old, output)
-        raise
-    return old
-
-
-def exchange(a: Path, b: Path) -> bool:
-    """Atomically swap two paths; False when the platform cannot (then the caller renames)."""
-    renameat2 = getattr(_libc(), "renameat2", None)
-    if renameat2 is None:
-        return False
-    if renameat2(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE) == 0:
-        return True
-    err = ctypes.get_errno()
-    if err in (errno.ENOSYS, errno.EINVAL, errno.ENOTSUP):
-        return False
-    raise OSError(err, os.strerror(err), str(a))
-
-
-_AT_FDCWD, _RENAME_EXCHANGE = -100, 2
-
-
-@functools.lru_cache(maxsize=1)
-def _libc():
-    try:
-        return ctypes.CDLL(None, use_errno=True) if sys.platform.startswith("linux") else None
-    except OSError:
-        return None
-
-
-def existing_files(output: Path) -> list[str]:
-    """Files in the current output, except the preserved entries."""
-    if not output.is_dir():
-        return []
-    found = []
-    for dirpath, dirnames, filenames in os.walk(output):
-        rel_dir = Path(dirpath).relative_to(output)
-        if rel_dir == Path("."):
-            dirnames[:] = [d for d in dirnames if d not in PRESERVE]
-            filenames = [f for f in filenames if f not in PRESERVE]
-        found.extend((rel_dir / f).as_posix() for f in filenames)
-    return found
-
-
-def clean_stale(output: Path) -> None:
-    """Remove temp trees left by a killed build (their pid is gone)."""
-    parent = output.parent
-    if not parent.is_dir():
-        return
-    for prefix in (TEMP_PREFIX, OLD_PREFIX):
-        for entry in parent.glob(f"{prefix}{output.name}-*"):
-            pid = entry.name.rsplit("-", 1)[-1]
-            if not pid.isdigit() or (int(pid) == os.getpid() and "-trash" in entry.name):
-                continue  # our own trash is being deleted by `later`
-            if int(pid) == os.getpid() or not _alive(int(pid)):
-                shutil.rmtree(entry, ignore_errors=True)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def _same_bytes(path: Path, data: bytes) -> bool:

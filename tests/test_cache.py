@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from conftest import build, in_workers, load, make_site, post, tree_hashes
-from repost import cache, content, parallel, records, render, write
+from repost import cache, content, parallel, records, render, swap, write
 from repost.cli import main
 from repost.errors import ContentError
 
@@ -270,7 +270,7 @@ def test_a_failing_in_place_commit_puts_everything_back(tmp_path, monkeypatch, f
     before = tree_hashes(root / "site")
     (root / "content/posts/p1.md").write_text(post("Changed", "Body 1.", date="2026-01-02T10:00:00+08:00", tags=["t"]))
     (root / "content/posts/p2.md").unlink()
-    real, real_exchange, calls = os.replace, write.exchange, []
+    real, real_exchange, calls = os.replace, swap.exchange, []
 
     def failing(step):  # each file is put in place by an exchange, or (new files) a rename
         def run(src, dst):
@@ -280,15 +280,15 @@ def test_a_failing_in_place_commit_puts_everything_back(tmp_path, monkeypatch, f
             return step(src, dst)
         return run
 
-    monkeypatch.setattr(write.os, "replace", failing(real))
-    monkeypatch.setattr(write, "exchange", failing(real_exchange))
+    monkeypatch.setattr(swap.os, "replace", failing(real))
+    monkeypatch.setattr(swap, "exchange", failing(real_exchange))
     with pytest.raises(ContentError) as info:
         build(root)
     assert len(calls) >= fail_at and "cannot update the output folder" in info.value.message
-    monkeypatch.setattr(write.os, "replace", real)
-    monkeypatch.setattr(write, "exchange", real_exchange)
+    monkeypatch.setattr(swap.os, "replace", real)
+    monkeypatch.setattr(swap, "exchange", real_exchange)
     assert tree_hashes(root / "site") == before
-    assert not [p for p in root.iterdir() if p.name.startswith((write.TEMP_PREFIX, write.OLD_PREFIX))]
+    assert not [p for p in root.iterdir() if p.name.startswith((swap.TEMP_PREFIX, swap.OLD_PREFIX))]
     build(root)
     assert (root / "site/posts/changed/index.html").is_file() and (root / "site/CNAME").is_file()
 
@@ -366,13 +366,13 @@ def test_library_versions_read_from_dist_info_names_agree_with_importlib_metadat
 
 def test_in_place_commit_without_an_atomic_exchange_keeps_old_versions_aside(tmp_path, monkeypatch):
     monkeypatch.setattr(write, "PATCH_MIN_FILES", 0)
-    monkeypatch.setattr(write, "exchange", lambda a, b: False)  # not Linux: link aside, then rename
+    monkeypatch.setattr(swap, "exchange", lambda a, b: False)  # not Linux: link aside, then rename
     root = _site(tmp_path)
     build(root)
     (root / "content/posts/p1.md").write_text(post("Changed", "Body 1.", date="2026-01-02T10:00:00+08:00", tags=["t"]))
     assert "posts/changed/index.html" in build(root).changed
     assert tree_hashes(root / "site") == tree_hashes(_clean(root, tmp_path))
-    assert not [p for p in root.iterdir() if p.name.startswith((write.TEMP_PREFIX, write.OLD_PREFIX))]
+    assert not [p for p in root.iterdir() if p.name.startswith((swap.TEMP_PREFIX, swap.OLD_PREFIX))]
 
 
 @pytest.mark.parametrize("patch", [True, False])
@@ -387,14 +387,14 @@ def test_replaced_files_can_be_deleted_later_by_the_caller(tmp_path, monkeypatch
     result = build(root, later=jobs.append)
     assert "posts/changed/index.html" in result.changed and len(jobs) == 1
     assert tree_hashes(root / "site") == tree_hashes(_clean(root, tmp_path))
-    leftovers = [p for p in root.iterdir() if p.name.startswith((write.TEMP_PREFIX, write.OLD_PREFIX))]
+    leftovers = [p for p in root.iterdir() if p.name.startswith((swap.TEMP_PREFIX, swap.OLD_PREFIX))]
     assert leftovers and all("-trash" in p.name for p in leftovers)
     (root / "content/posts/p2.md").write_text(post("Again", "Body 2.", date="2026-01-03T10:00:00+08:00", tags=["t"]))
     build(root, later=jobs.append)  # the next build leaves our pending trash alone
     assert all(p.exists() for p in leftovers)
     for job in jobs:
         job()
-    assert not [p for p in root.iterdir() if p.name.startswith((write.TEMP_PREFIX, write.OLD_PREFIX))]
+    assert not [p for p in root.iterdir() if p.name.startswith((swap.TEMP_PREFIX, swap.OLD_PREFIX))]
 
 
 @pytest.mark.parametrize("column", ["state", "stamp", "shape", "plans", "lost plans"])

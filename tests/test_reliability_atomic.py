@@ -13,7 +13,7 @@ import pytest
 
 from conftest import REPO, build, make_site, post, tree_hashes
 from repost.cli import main
-from repost.write import OLD_PREFIX, TEMP_PREFIX
+from repost.swap import OLD_PREFIX, TEMP_PREFIX
 
 # Runs `repost build` in a child that pauses (and says so) after writing its second file.
 PAUSING_BUILD = (
@@ -103,7 +103,7 @@ def test_read_only_output_is_a_clear_error_naming_the_path(tmp_path, capsys, mon
 
 @pytest.mark.parametrize("code", [errno.EACCES, errno.EBUSY])
 def test_output_that_cannot_be_replaced_is_kept(tmp_path, capsys, monkeypatch, code):
-    import repost.write as write
+    import repost.swap as swap
 
     root, before = _edited_site(tmp_path)
 
@@ -112,7 +112,7 @@ def test_output_that_cannot_be_replaced_is_kept(tmp_path, capsys, monkeypatch, c
 
     monkeypatch.setattr(os, "rename", refuse)
     monkeypatch.setattr(os, "replace", refuse)
-    monkeypatch.setattr(write, "exchange", lambda a, b: refuse())
+    monkeypatch.setattr(swap, "exchange", lambda a, b: refuse())
     exit_code = main(["--config", str(root / "config.yaml"), "build"])
     err = capsys.readouterr().err
     assert exit_code == 1 and "cannot replace the output folder" in err and "Traceback" not in err, err

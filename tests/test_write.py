@@ -11,10 +11,11 @@ from pathlib import Path
 import pytest
 
 from conftest import REPO, build, in_workers, load, make_site, post, tree, tree_hashes
-from repost import parallel, render, write
+from repost import parallel, render, swap, write
 from repost.build import build_site
 from repost.errors import ConfigError, ContentError
-from repost.write import TEMP_PREFIX, Writer, check_output_dir
+from repost.swap import TEMP_PREFIX
+from repost.write import Writer, check_output_dir
 
 
 def _site(tmp_path, n=3):
@@ -155,8 +156,6 @@ def test_cross_device_swap_is_a_clear_error_and_keeps_the_old_output(tmp_path, m
     (root / "site" / "CNAME").write_text("x.example\n")
     (root / "content/posts/p0.md").unlink()
     before = tree_hashes(root / "site")
-    import repost.write as write
-
     real = os.rename
 
     def exdev(src, dst):
@@ -167,8 +166,8 @@ def test_cross_device_swap_is_a_clear_error_and_keeps_the_old_output(tmp_path, m
     def no_exchange(a, b):
         raise OSError(errno.EXDEV, "Invalid cross-device link")
 
-    monkeypatch.setattr(write.os, "rename", exdev)
-    monkeypatch.setattr(write, "exchange", no_exchange if use_exchange else (lambda a, b: False))
+    monkeypatch.setattr(swap.os, "rename", exdev)
+    monkeypatch.setattr(swap, "exchange", no_exchange if use_exchange else (lambda a, b: False))
     with pytest.raises(ContentError) as info:
         build(root)
     assert "cannot replace the output folder" in info.value.message
@@ -244,7 +243,7 @@ def test_stale_temp_dirs_of_dead_builds_are_cleaned(tmp_path):
 
 
 def test_swap_is_an_atomic_exchange_on_linux(tmp_path):
-    from repost.write import exchange
+    from repost.swap import exchange
 
     a, b = tmp_path / "a", tmp_path / "b"
     a.mkdir()
@@ -257,19 +256,17 @@ def test_swap_is_an_atomic_exchange_on_linux(tmp_path):
 
 
 def test_output_is_never_missing_during_a_swap(tmp_path, monkeypatch):
-    import repost.write as write
-
     root = _site(tmp_path, 1)
     build(root)
     seen = []
-    real = write.exchange
+    real = swap.exchange
 
     def watching(a, b):
         ok = real(a, b)
         seen.append((root / "site" / "index.html").is_file())
         return ok
 
-    monkeypatch.setattr(write, "exchange", watching)
+    monkeypatch.setattr(swap, "exchange", watching)
     (root / "content/posts/p0.md").write_text(post("Edited"), encoding="utf-8")
     build(root)
     assert seen == [True] and (root / "site/posts/edited/index.html").is_file() and _no_temp_dirs(root)
