@@ -59,7 +59,7 @@ def test_each_type_checks_its_own_keys(tmp_path, capsys, entry, message):
     assert message in str(info.value) and "deploy target 'x'" in str(info.value)
     assert info.value.line == 7 and info.value.path == str(config)
     code, _, err = deploy(capsys, config)  # even deploying another target reports it: config is wrong
-    assert code == 1 and f"config.yaml:7: deploy target 'x'" in err
+    assert code == 1 and "config.yaml:7: deploy target 'x'" in err
     assert not (tmp_path / "ok").exists()
 
 

@@ -8,8 +8,6 @@ import sys
 from datetime import datetime, timezone
 from pathlib import Path
 
-import pytest
-
 from repost.config import parse_config
 from repost.importer import import_paths
 from repost.importer.emit import written_by_importer

@@ -3,7 +3,6 @@ folder holds symlinks to files outside the dump folder, imported and then built.
 test_import_decode.py, test_import_rules.py and test_import_batch.py."""
 from __future__ import annotations
 
-from pathlib import Path
 
 from conftest import build, load, make_site, tree
 from repost.importer import import_paths
