@@ -34,7 +34,8 @@ class Session:
 def start(config: Any, *, host: str = "127.0.0.1", port: int = 0, poll: bool = False,
           drafts: bool = False, ui: UI | None = None, site: Any = None) -> Session:
     """Bind, build once, then watch. The caller runs `session.server.serve_forever()`."""
-    from repost.watch import SiteBuild, Targets, watch_and_rebuild
+    from repost.changes import Targets
+    from repost.watch import SiteBuild, watch_and_rebuild
 
     ui = ui or UI(quiet=True)
     site = site or SiteBuild(config, drafts=drafts, ui=ui)

@@ -19,9 +19,10 @@ from watchdog.observers.inotify import InotifyObserver
 from watchdog.observers.polling import PollingObserver
 
 from repost import watch
-from repost.config import parse_config
+from repost.changes import Change, Targets
 from repost.errors import ConfigError, ContentError
-from repost.watch import Change, Rebuilder, SiteBuild, Targets, css_only, ignored_name, watch_and_rebuild
+from repost.watch import Rebuilder, SiteBuild, css_only, watch_and_rebuild
+from watch_support import source_tree, targets_of
 
 pytestmark = pytest.mark.timeout(60)
 SETTLE = 1.0  # how long "no further build" is watched for
@@ -38,15 +39,7 @@ def wait_for(predicate, timeout: float = 10.0) -> bool:
 
 @pytest.fixture
 def root(tmp_path: Path) -> Path:
-    for folder in ("content/posts", "content/raw", "layouts", "static", "site", ".repost-cache"):
-        (tmp_path / folder).mkdir(parents=True)
-    (tmp_path / "config.yaml").write_text("title: T\n")
-    (tmp_path / "content/posts/x.md").write_text("---\ntitle: X\n---\nold\n")
-    return tmp_path
-
-
-def targets_of(root: Path) -> Targets:
-    return Targets.from_config(parse_config("title: T\n", root, root / "config.yaml"))
+    return source_tree(tmp_path)
 
 
 class Recorder:
@@ -89,44 +82,6 @@ def watching(root: Path, build, *, poll: bool = False, targets: Targets | None =
 
 def settle() -> None:
     time.sleep(SETTLE)
-
-
-# --- classification ---------------------------------------------------------------------------
-def test_classify_kinds_and_ignores(root):
-    t = targets_of(root)
-    kind = lambda rel: (c.kind if (c := t.classify(root / rel)) else None)  # noqa: E731
-    assert kind("config.yaml") == "config"
-    assert kind("content/posts/x.md") == "content"
-    assert kind("content/raw/dump.txt") == "raw"
-    assert kind("layouts/post.html") == "layout"
-    assert kind("static/assets/style.css") == "static"
-    assert kind("content") == "content"  # the folder itself, deleted or re-created
-    for rel in ("site/index.html", ".repost-cache/x", ".repost-build-site-1/index.html", "site.bak",
-                "content/posts/x.md.swp", "content/posts/.x.md.swx", "content/posts/x.md~", "content/posts/.#x.md",
-                "content/posts/4913", "content/posts/x.md.tmp", "content/.git/index", "content/raw/a.html.part",
-                "README.md", "config.yaml~", "../elsewhere.md"):
-        assert kind(rel) is None, rel
-
-
-def test_output_inside_a_watched_folder_is_still_ignored(tmp_path):
-    config = parse_config("paths: {output: static/out}\n", tmp_path, tmp_path / "config.yaml")
-    t = Targets.from_config(config)
-    assert t.classify(tmp_path / "static/out/index.html") is None
-    assert t.classify(tmp_path / "static/x.css").kind == "static"
-
-
-def test_plan_watches_folders_recursively_and_their_parents_flat(root):
-    plan = targets_of(root).plan()
-    assert plan[root / "content"] is True and plan[root / "layouts"] is True and plan[root / "static"] is True
-    assert root / "content/raw" not in plan  # inside content, already covered
-    assert plan[root] is False  # notices content/ layouts/ static/ config.yaml appearing or replaced
-
-
-def test_ignored_names():
-    for name in ("a.swp", "a.swx", "a~", ".#a", "4913", "a.tmp"):
-        assert ignored_name(name)
-    for name in ("a.md", "4913.md", "swp.md"):
-        assert not ignored_name(name)
 
 
 # --- editor saves (B8 #43) ------------------------------------------------------------------------
