@@ -1,9 +1,10 @@
 """`repost serve`: a preview server that reloads itself, survives mistakes and leaks nothing.
 
 This is where the preview meets the site: bind the server (`serve_http`), build once, then hand
-each batch of source changes from the watcher (`watch`) to the same build as `repost build`. The
-server itself only ever sees a `build` callable and its result; after each rebuild it is pointed
-at wherever the config, which may have been edited, now puts the output and its base path.
+each batch of source changes from the watcher (`watch`) to the same build as `repost build`
+(`serve_build`). The server itself only ever sees a `build` callable and its result; after each
+rebuild it is pointed at wherever the config, which may have been edited, now puts the output
+and its base path.
 """
 from __future__ import annotations
 
@@ -35,7 +36,8 @@ def start(config: Any, *, host: str = "127.0.0.1", port: int = 0, poll: bool = F
           drafts: bool = False, ui: UI | None = None, site: Any = None) -> Session:
     """Bind, build once, then watch. The caller runs `session.server.serve_forever()`."""
     from repost.changes import Targets
-    from repost.watch import SiteBuild, watch_and_rebuild
+    from repost.serve_build import SiteBuild
+    from repost.watch import watch_and_rebuild
 
     ui = ui or UI(quiet=True)
     site = site or SiteBuild(config, drafts=drafts, ui=ui)

@@ -5,24 +5,23 @@ backup deleted) and a `git checkout` is hundreds, so a background loop waits for
 (~100 ms), builds the whole batch once, and queues exactly one more build for whatever arrives
 during a build (the mkdocs / Eleventy model). Builds run on that one thread, so they never overlap.
 The output and cache folders are never watched for changes, so a build cannot trigger itself:
-which paths count, and as what kind of change, is decided in `changes`.
+which paths count, and as what kind of change, is decided in `changes`; what a batch then does
+to the site, in `serve_build`.
 """
 from __future__ import annotations
 
-import copy
 import errno
 import os
 import threading
 import time
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any, Callable
 
 from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
 from watchdog.observers.polling import PollingObserver
 
-from repost.changes import Change, Targets, stylesheets_only
-from repost.errors import RepostError, raise_all
+from repost.changes import Change, Targets
 from repost.ui import UI
 
 REAL_EVENTS = ("created", "modified", "moved", "deleted")
@@ -189,95 +188,6 @@ class Rebuilder:
                 self.ui.error(f"rebuild failed: {type(exc).__name__}: {exc}")
 
 
-class SiteBuild:
-    """What one rebuild does for a batch: reload the config if it changed (keeping the last good
-    one when the new one is broken), import new raw dumps, then run the same build as `repost build`."""
-
-    def __init__(self, config: Any, *, drafts: bool = False, ui: UI | None = None,
-                 build: Callable | None = None, importer: Callable | None = None,
-                 load: Callable | None = None):
-        self.config, self.drafts, self.ui = config, drafts, ui or UI(quiet=True)
-        self._build, self._import, self._load = build, importer, load
-        self.config_broken = False
-        self.options: dict[str, Any] = {}  # more keyword arguments for repost's own build_site
-
-    def __call__(self, changes: Iterable[Change] | None = None) -> Any:
-        """Build for a batch of changes; `None` means the first build, which (like `repost build`)
-        imports every new dump in the raw folder first and only warns about failed ones."""
-        batch = list(changes or ())
-        if self.config_broken or any(c.kind == "config" for c in batch):
-            self.reload_config()
-        errors = []
-        dumps = sorted({c.path for c in batch if c.kind == "raw" and c.path.is_file()})
-        importer = self._importer()
-        if importer is not None and (changes is None or dumps):
-            summary = importer(self.config, dumps or None, ui=self.ui)
-            errors = list(getattr(summary, "errors", None) or [])
-        result = self._builder()(self.config, drafts=self.drafts, ui=self.ui, **self.options)
-        if changes is None:
-            for error in errors:
-                self.ui.warn(error.format())
-        else:
-            raise_all(errors)  # a failed import shows in the overlay, after the rest is built
-        if stylesheets_only(batch):
-            result = css_only(result)
-        return result
-
-    def reload_config(self) -> None:
-        """Load the config again; a briefly missing file (an editor's atomic save) is retried, and
-        so is an empty one (an editor that truncates, then writes: caught in between, it would
-        load as all defaults)."""
-        load = self._load or _load_config
-        if self.config.path is None:
-            return
-        for attempt in range(6):
-            if attempt < 5 and _pending(self.config.path):
-                time.sleep(0.1)
-                continue
-            try:
-                self.config = load(self.config.path)
-            except RepostError:
-                self.config_broken = True
-                if attempt == 5 or not _pending(self.config.path):  # gone since the check: wait again
-                    raise
-                time.sleep(0.1)
-            else:
-                self.config_broken = False
-                return
-
-    def _builder(self) -> Callable:
-        if self._build is None:
-            from repost.build import build_site
-
-            self._build = build_site
-            self.options["later"] = in_background
-        return self._build
-
-    def _importer(self) -> Callable | None:
-        if self._import is None:
-            try:
-                from repost.importer import import_paths
-            except ImportError:
-                return None
-            self._import = import_paths
-        return self._import
-
-
-def css_only(result: Any) -> Any:
-    """A batch of stylesheet edits changes the HTML only through the stylesheets' `?v=` digests, so
-    open tabs may swap stylesheets instead of reloading: report only the .css outputs."""
-    if getattr(result, "removed", None):
-        return result
-    slim = copy.copy(result)
-    slim.changed = [p for p in result.changed if p.endswith(".css")]
-    return slim
-
-
-def in_background(job: Callable[[], Any]) -> None:
-    """Run cleanup nobody waits for (replaced output files) on a daemon thread."""
-    threading.Thread(target=job, name="repost-cleanup", daemon=True).start()
-
-
 def watch_and_rebuild(targets: Targets, build: Callable[[frozenset[Change]], Any], *, poll: bool = False,
                       ui: UI | None = None, quiet: float = 0.1) -> tuple[Watcher, Rebuilder]:
     """Start a Watcher feeding a Rebuilder; each batch re-arms replaced folders, then builds."""
@@ -291,17 +201,3 @@ def watch_and_rebuild(targets: Targets, build: Callable[[frozenset[Change]], Any
     rebuilder.start()
     watcher.start()
     return watcher, rebuilder
-
-
-def _load_config(path: Any) -> Any:
-    from repost.config import load_config
-
-    return load_config(path)
-
-
-def _pending(path: str | Path) -> bool:
-    """The config is missing or empty: an editor is (most likely) halfway through saving it."""
-    try:
-        return os.stat(path).st_size == 0
-    except OSError:
-        return True

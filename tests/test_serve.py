@@ -28,7 +28,7 @@ pytestmark = pytest.mark.timeout(60)
 
 # --- binding ---------------------------------------------------------------------------------
 class FakeSite:
-    """Stands in for watch.SiteBuild: records batches, returns a result with `changed`."""
+    """Stands in for serve_build.SiteBuild: records batches, returns a result with `changed`."""
 
     def __init__(self, config, changed=("index.html",)):
         self.config, self.changed, self.calls = config, list(changed), []
