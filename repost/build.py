@@ -3,8 +3,9 @@
 load config -> collect -> parse -> model -> plan outputs -> render -> write (only what changed)
 -> prune -> report. Parse and render are pure per-file functions; collect, write and prune touch
 the disk. The build cache (`.repost-cache/`) may only skip work: a source is parsed again when
-its bytes change, a page is rendered again when anything it read changes (`incremental.py`,
-`track.py`); `--clean` starts the cache over. Big batches run on every core (`parallel.py`).
+its bytes change (`sources.py`), a page is rendered again when anything it read changes
+(`incremental.py`, `track.py`); `--clean` starts the cache over. Big batches run on every core
+(`parallel.py`).
 """
 from __future__ import annotations
 
@@ -21,8 +22,9 @@ from repost import content, incremental, model, parallel, render, shape, slug
 from repost.cache import BuildCache
 from repost.config import Config
 from repost.errors import RepostError
-from repost.incremental import output_key, parse_sources
+from repost.incremental import output_key
 from repost.records import CacheLost
+from repost.sources import parse_sources, stat_inputs
 from repost.track import Reads, Tracker, template_digests
 from repost.ui import UI, quiet_ui
 from repost.write import Writer, check_output_dir, stage
@@ -62,7 +64,7 @@ def _build(config: Config, drafts: bool, output: Path | None, ui: UI, clean: boo
         with ui.stage("collect"):
             post_files, page_files = content.collect(config, ui)
             statics = static_files(config, ui)
-            inputs = incremental.stat_inputs(config, post_files, page_files, statics, drafts)
+            inputs = stat_inputs(config, post_files, page_files, statics, drafts)
             current = incremental.up_to_date(cache, out_dir, inputs.stamp)
         if current is not None:  # nothing changed since the last build into this folder
             ui.detail("up to date")

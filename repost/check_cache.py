@@ -1,7 +1,7 @@
 """What `repost check` takes from earlier runs, so that checking an unchanged site costs little.
 
 - Parsed records come from the build cache (`.repost-cache/build.sqlite`) the way a build takes
-  them (`incremental.parse_sources`): a file whose stat signature is unchanged (and older than two
+  them (`sources.parse_sources`): a file whose stat signature is unchanged (and older than two
   seconds, see `cache.signature`) is known by its digest without being read; any other file is
   read and hashed, and a digest the cache does not have means parsing. The build cache is opened
   only when its salt is the current one: opening it otherwise would start it over, and `check`
