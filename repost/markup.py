@@ -15,7 +15,6 @@ still an error.
 """
 from __future__ import annotations
 
-import html
 import os
 import queue
 import re
@@ -25,6 +24,7 @@ import unicodedata
 from functools import lru_cache
 
 from repost.frontmatter import clean_text
+from repost.highlight import highlight_fences
 from repost.markup_screen import fast_enough
 from repost.sanitize import markdown_only, sanitize
 
@@ -61,7 +61,7 @@ def _parts(text: str, fast: bool) -> tuple[str, str]:
     clean = markdown_only(raw) if "<" not in text else None
     if clean is None:
         clean = sanitize(raw)
-    return _highlight_fences(clean), clean
+    return highlight_fences(clean), clean
 
 
 def _timeout(timeout: float) -> MarkupTimeout:
@@ -197,54 +197,6 @@ def _parser():
     md = MarkdownIt("commonmark", {"html": True}).enable(["table", "strikethrough"])
     md.core.ruler.push("heading_ids", _heading_ids)
     return md
-
-
-# A fence with a language, as both engines write it and nh3 leaves it: text only inside (nh3
-# escapes & < > in text), so a <pre><code> of raw HTML holding tags is left as it is.
-_FENCE = re.compile(r'<pre><code class="language-([^"]*)">([^<]*)</code></pre>')
-
-
-def _highlight_fences(clean: str) -> str:
-    """Pygments classes for the fenced code of sanitised HTML."""
-    if '<pre><code class="language-' not in clean:
-        return clean
-
-    def one(match: re.Match) -> str:
-        out = _highlight(html.unescape(match.group(2)), html.unescape(match.group(1)))
-        return out or match.group(0)
-
-    return _FENCE.sub(one, clean)
-
-
-def _highlight(code: str, lang: str) -> str:
-    """Pygments classes for known languages, else ''."""
-    name = re.sub(r"[^\w+#.-]", "", lang or "")[:40]
-    lexer = _lexer(name) if name else None
-    if lexer is None:
-        return ""
-    from pygments import highlight
-
-    body = highlight(code, lexer, _formatter())
-    return f'<pre class="highlight"><code class="language-{html.escape(name)}">{body}</code></pre>\n'
-
-
-@lru_cache(maxsize=256)
-def _lexer(name: str):
-    """Pygments looks a lexer up by scanning every plugin; once per name is enough."""
-    from pygments.lexers import get_lexer_by_name
-    from pygments.util import ClassNotFound
-
-    try:
-        return get_lexer_by_name(name)
-    except ClassNotFound:
-        return None
-
-
-@lru_cache(maxsize=1)
-def _formatter():
-    from pygments.formatters import HtmlFormatter
-
-    return HtmlFormatter(nowrap=True, classprefix="hl-")
 
 
 def _heading_ids(state) -> None:

@@ -17,6 +17,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 from repost import markup, markup_screen
 from repost.errors import ContentError
 from repost.frontmatter import clean_text, split
+from repost.highlight import highlight_fences
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "bench"))
@@ -27,14 +28,14 @@ EXAMPLES = int(os.environ.get("REPOST_HYPOTHESIS_EXAMPLES", "300"))
 
 def reference(text: str) -> str:
     """The old pipeline: markdown-it-py with the heading-id rule, then nh3, then Pygments."""
-    return markup._highlight_fences(markup.sanitize(markup._reference_html(clean_text(text))))
+    return highlight_fences(markup.sanitize(markup._reference_html(clean_text(text))))
 
 
 def fast(text: str) -> str:
     text = clean_text(text)
     out = markup._fast_html(text)
     assert out is not None, "the Rust engine failed"
-    return markup._highlight_fences(markup.sanitize(out))
+    return highlight_fences(markup.sanitize(out))
 
 
 def _body(path: Path) -> str:
