@@ -108,3 +108,31 @@ def mini_site(tmp_path):
         return make_site(tmp_path / "site-root", files, config=config)
 
     return factory
+
+
+def dated_site(tmp_path: Path, n: int = 3) -> Path:
+    """A site of `n` posts, "Post i" dated January i+1 2026."""
+    return make_site(tmp_path / "root", {f"content/posts/p{i}.md": post(f"Post {i}", date=f"2026-01-0{i + 1}T10:00:00+08:00")
+                                         for i in range(n)})
+
+
+def no_temp_dirs(root: Path) -> bool:
+    """No temp or old output folder of a build left beside the output."""
+    return not [p for p in root.iterdir() if p.name.startswith((".repost-build-", ".repost-old-"))]
+
+
+@pytest.fixture
+def parses(monkeypatch):
+    """Names of the posts parsed (not taken from the cache): parsed in this process, where the spy is."""
+    from repost import content, parallel
+
+    seen: list[str] = []
+    real = content.parse_post
+
+    def spy(config, path, rel, text):
+        seen.append(rel)
+        return real(config, path, rel, text)
+
+    monkeypatch.setattr(content, "parse_post", spy)
+    monkeypatch.setattr(parallel, "MIN_PARSE", 10**9)
+    return seen

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from conftest import build, in_workers, load, make_site, post, tree_hashes
-from repost import cache, content, parallel, records, render, swap, write
+from repost import cache, parallel, records, render, swap, write
 from repost.cli import main
 from repost.errors import ContentError
 
@@ -18,21 +18,6 @@ def _site(tmp_path: Path, n: int = 4, **files) -> Path:
     posts = {f"content/posts/p{i}.md": post(f"Post {i}", f"Body {i}.", date=f"2026-01-0{i + 1}T10:00:00+08:00", tags=["t"])
              for i in range(n)}
     return make_site(tmp_path / "root", {**posts, **files})
-
-
-@pytest.fixture
-def parses(monkeypatch):
-    """Names of the files parsed (not taken from the cache)."""
-    seen: list[str] = []
-    real = content.parse_post
-
-    def spy(config, path, rel, text):
-        seen.append(rel)
-        return real(config, path, rel, text)
-
-    monkeypatch.setattr(content, "parse_post", spy)
-    monkeypatch.setattr(parallel, "MIN_PARSE", 10**9)  # in this process, where the spy is
-    return seen
 
 
 def test_an_unchanged_rebuild_parses_and_renders_nothing_and_reports_nothing(tmp_path, parses):

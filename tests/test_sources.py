@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from conftest import load, make_site, post
-from repost import cache, content, parallel, sources
+from repost import cache, content, sources
 from repost.cache import BuildCache
 from repost.errors import ErrorList
 from repost.records import STUBS
@@ -36,21 +36,6 @@ def _parse(config):
         return parse_sources(config, store, _inputs(config))
     finally:
         store.close()
-
-
-@pytest.fixture
-def parses(monkeypatch):
-    """Names of the posts parsed (not taken from the cache), all in this process."""
-    seen: list[str] = []
-    real = content.parse_post
-
-    def spy(config, path, rel, text):
-        seen.append(rel)
-        return real(config, path, rel, text)
-
-    monkeypatch.setattr(content, "parse_post", spy)
-    monkeypatch.setattr(parallel, "MIN_PARSE", 10**9)
-    return seen
 
 
 def test_the_stamp_moves_with_every_input_and_env_only_with_what_is_not_a_source(tmp_path, monkeypatch):

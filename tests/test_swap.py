@@ -2,26 +2,15 @@
 a new tree is swapped in, and the clean-up of what a killed build left (RELIABILITY B6)."""
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
-from conftest import build, make_site, post
+from conftest import build, dated_site, no_temp_dirs, post
 from repost import swap
 from repost.swap import TEMP_PREFIX, exchange
 
 
-def _site(tmp_path, n=3):
-    return make_site(tmp_path / "root", {f"content/posts/p{i}.md": post(f"Post {i}", date=f"2026-01-0{i + 1}T10:00:00+08:00")
-                                         for i in range(n)})
-
-
-def _no_temp_dirs(root: Path) -> bool:
-    return not [p for p in root.iterdir() if p.name.startswith((".repost-build-", ".repost-old-"))]
-
-
 def test_stale_temp_dirs_of_dead_builds_are_cleaned(tmp_path):
-    root = _site(tmp_path, 1)
+    root = dated_site(tmp_path, 1)
     stale = root / f"{TEMP_PREFIX}site-999999999"
     stale.mkdir()
     (stale / "junk.html").write_text("x")
@@ -41,7 +30,7 @@ def test_swap_is_an_atomic_exchange_on_linux(tmp_path):
 
 
 def test_output_is_never_missing_during_a_swap(tmp_path, monkeypatch):
-    root = _site(tmp_path, 1)
+    root = dated_site(tmp_path, 1)
     build(root)
     seen = []
     real = swap.exchange
@@ -54,4 +43,4 @@ def test_output_is_never_missing_during_a_swap(tmp_path, monkeypatch):
     monkeypatch.setattr(swap, "exchange", watching)
     (root / "content/posts/p0.md").write_text(post("Edited"), encoding="utf-8")
     build(root)
-    assert seen == [True] and (root / "site/posts/edited/index.html").is_file() and _no_temp_dirs(root)
+    assert seen == [True] and (root / "site/posts/edited/index.html").is_file() and no_temp_dirs(root)

@@ -10,21 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO, build, in_workers, load, make_site, post, tree, tree_hashes
+from conftest import REPO, build, dated_site, in_workers, load, no_temp_dirs, post, tree, tree_hashes
 from repost import parallel, render, swap, write
 from repost.build import build_site
 from repost.errors import ConfigError, ContentError
 from repost.swap import TEMP_PREFIX
 from repost.write import Writer, check_output_dir
-
-
-def _site(tmp_path, n=3):
-    return make_site(tmp_path / "root", {f"content/posts/p{i}.md": post(f"Post {i}", date=f"2026-01-0{i + 1}T10:00:00+08:00")
-                                         for i in range(n)})
-
-
-def _no_temp_dirs(root: Path) -> bool:
-    return not [p for p in root.iterdir() if p.name.startswith((".repost-build-", ".repost-old-"))]
 
 
 def test_writer_reports_changed_and_removed(tmp_path):
@@ -49,11 +40,11 @@ def test_unchanged_build_does_not_touch_the_output(tmp_path):
     w = Writer(out)
     w.put("a.html", b"a")
     assert w.commit() == ([], [])
-    assert (out / "a.html").stat().st_ino == inode and _no_temp_dirs(tmp_path)
+    assert (out / "a.html").stat().st_ino == inode and no_temp_dirs(tmp_path)
 
 
 def test_git_and_cname_survive_builds_and_stale_files_go(tmp_path):
-    root = _site(tmp_path)
+    root = dated_site(tmp_path)
     build(root)
     out = root / "site"
     (out / ".git").mkdir()
@@ -69,7 +60,7 @@ def test_git_and_cname_survive_builds_and_stale_files_go(tmp_path):
 
 
 def test_renamed_slug_removes_the_old_page(tmp_path):
-    root = _site(tmp_path, 1)
+    root = dated_site(tmp_path, 1)
     build(root)
     (root / "content/posts/p0.md").write_text(post("Post 0", slug="renamed"), encoding="utf-8")
     result = build(root)
@@ -78,7 +69,7 @@ def test_renamed_slug_removes_the_old_page(tmp_path):
 
 
 def test_exception_halfway_through_rendering_leaves_old_output(tmp_path, monkeypatch):
-    root = _site(tmp_path)
+    root = dated_site(tmp_path)
     build(root)
     (root / "content/posts/p1.md").write_text(post("Changed", date="2026-01-02T10:00:00+08:00"), encoding="utf-8")
     before = tree_hashes(root / "site")
@@ -93,7 +84,7 @@ def test_exception_halfway_through_rendering_leaves_old_output(tmp_path, monkeyp
     monkeypatch.setattr(render, "render_output", flaky)
     with pytest.raises(RuntimeError):
         build(root)
-    assert tree_hashes(root / "site") == before and _no_temp_dirs(root)
+    assert tree_hashes(root / "site") == before and no_temp_dirs(root)
     monkeypatch.setattr(render, "render_output", real)
     assert "posts/changed/index.html" in build(root).changed
 
@@ -103,7 +94,7 @@ def test_workers_compare_with_the_output_only_when_there_is_one(tmp_path, monkey
     output still writes only the pages whose bytes changed."""
     in_workers(monkeypatch)
     monkeypatch.setattr(parallel, "cores", lambda: 2)
-    root = _site(tmp_path, 4)
+    root = dated_site(tmp_path, 4)
     real_is_file = Path.is_file
 
     def looked(path):
@@ -125,7 +116,7 @@ def test_workers_compare_with_the_output_only_when_there_is_one(tmp_path, monkey
 
 @pytest.mark.parametrize("exc", [KeyboardInterrupt, OSError(errno.ENOSPC, "No space left on device")])
 def test_failure_while_writing_leaves_old_output(tmp_path, monkeypatch, exc):
-    root = _site(tmp_path)
+    root = dated_site(tmp_path)
     build(root)
     (root / "content/posts/p2.md").write_text(post("Changed", date="2026-01-03T10:00:00+08:00"), encoding="utf-8")
     before = tree_hashes(root / "site")
@@ -144,14 +135,14 @@ def test_failure_while_writing_leaves_old_output(tmp_path, monkeypatch, exc):
     if expected is ContentError:
         assert "disk full" in info.value.message and str(root / "site") in info.value.format()
     monkeypatch.setattr(write, "_write_new", real)
-    assert len(calls) == 2 and tree_hashes(root / "site") == before and _no_temp_dirs(root)
+    assert len(calls) == 2 and tree_hashes(root / "site") == before and no_temp_dirs(root)
     build(root)
     assert (root / "site/posts/changed/index.html").is_file()
 
 
 @pytest.mark.parametrize("use_exchange", [True, False])
 def test_cross_device_swap_is_a_clear_error_and_keeps_the_old_output(tmp_path, monkeypatch, use_exchange):
-    root = _site(tmp_path)
+    root = dated_site(tmp_path)
     build(root)
     (root / "site" / "CNAME").write_text("x.example\n")
     (root / "content/posts/p0.md").unlink()
@@ -171,11 +162,11 @@ def test_cross_device_swap_is_a_clear_error_and_keeps_the_old_output(tmp_path, m
     with pytest.raises(ContentError) as info:
         build(root)
     assert "cannot replace the output folder" in info.value.message
-    assert tree_hashes(root / "site") == before and _no_temp_dirs(root)
+    assert tree_hashes(root / "site") == before and no_temp_dirs(root)
 
 
 def test_sigkill_mid_build_then_the_next_build_recovers(tmp_path):
-    root = _site(tmp_path, 6)
+    root = dated_site(tmp_path, 6)
     build(root)
     for i in range(6):
         (root / f"content/posts/p{i}.md").write_text(post(f"New {i}", date=f"2026-01-0{i + 1}T10:00:00+08:00"), encoding="utf-8")
@@ -201,12 +192,12 @@ def test_sigkill_mid_build_then_the_next_build_recovers(tmp_path):
     leftovers = [p.name for p in root.iterdir() if p.name.startswith(TEMP_PREFIX)]
     assert leftovers == [f"{TEMP_PREFIX}site-{proc.pid}"]  # clearly named
     build(root)
-    assert _no_temp_dirs(root) and (root / "site/posts/new-0/index.html").is_file()
+    assert no_temp_dirs(root) and (root / "site/posts/new-0/index.html").is_file()
 
 
 @pytest.mark.parametrize("where", ["root", "parent", "content", "inside-content", "layouts", "slash", "home"])
 def test_dangerous_output_folders_are_refused_before_anything_is_deleted(tmp_path, where):
-    root = _site(tmp_path, 1)
+    root = dated_site(tmp_path, 1)
     target = {"root": root, "parent": tmp_path, "content": root / "content", "inside-content": root / "content/out",
               "layouts": root / "layouts", "slash": Path("/"), "home": Path.home()}[where]
     before = tree_hashes(tmp_path)
@@ -217,14 +208,14 @@ def test_dangerous_output_folders_are_refused_before_anything_is_deleted(tmp_pat
 
 
 def test_refusal_exits_1_on_the_command_line(tmp_path):
-    root = _site(tmp_path, 1)
+    root = dated_site(tmp_path, 1)
     proc = subprocess.run([sys.executable, "-m", "repost", "build", "--output", "."], cwd=root, capture_output=True,
                           text=True, timeout=60, env={**os.environ, "PYTHONPATH": str(REPO)})
     assert proc.returncode == 1 and "refusing" in proc.stderr and "Traceback" not in proc.stderr
 
 
 def test_output_outside_the_root_is_fine(tmp_path):
-    root = _site(tmp_path, 1)
+    root = dated_site(tmp_path, 1)
     result = build_site(load(root), output=tmp_path / "elsewhere" / "www")
     assert "index.html" in tree(tmp_path / "elsewhere" / "www") and result.changed
 
