@@ -115,7 +115,7 @@ def _known_loop() -> bool:
 
 def loop_digest(source: str) -> str:
     """sha256 of a function's source, blank lines and indentation dropped, and the one message
-    2.15-2.17 formatted with % written as 2.18 writes it."""
+    Pygments up to 2.17 formatted with % written as later versions write it."""
     text = "\n".join(line.strip() for line in source.splitlines() if line.strip())
     text = text.replace('"wrong state def: %r" % new_state', 'f"wrong state def: {new_state!r}"')
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
